@@ -1,0 +1,102 @@
+// Builds the fastify instance: openapi.yaml routes through fastify-openapi-glue, auth, error map, CORS, docs.
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import cors from '@fastify/cors'
+import formbody from '@fastify/formbody'
+import multipart from '@fastify/multipart'
+import Fastify, { type FastifyInstance } from 'fastify'
+import openapiGlue from 'fastify-openapi-glue'
+import type { Knex } from 'knex'
+import { parse } from 'yaml'
+import { routes } from '../generated/routes.js'
+import { authenticateRequest } from './auth/authenticate.js'
+import type { Config } from './config.js'
+import type { Deps } from './deps.js'
+import { registerDocs } from './docs.js'
+import { ApiError, sendError } from './engine/errors.js'
+import { createOperationResolver, type Engines, type Guard } from './engine/operations.js'
+import type { RouteEntry } from './engine/route-table.js'
+import { loggerOptions } from './logger.js'
+import { bindModels, type User } from './models/index.js'
+
+declare module 'fastify' {
+  interface FastifyRequest { user: User | null }
+}
+
+export const SPEC_FILE = fileURLToPath(new URL('../openapi.yaml', import.meta.url))
+
+export interface BuildOptions {
+  config: Config
+  knex: Knex
+  /** false silences logs (tests); otherwise pino JSON at config.logLevel. */
+  logger?: boolean
+  engines?: Engines
+  authorize?: Guard
+}
+
+export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
+  const { config, knex } = options
+  const app = Fastify({
+    logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    trustProxy: config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false, formats: { binary: true } } },
+  })
+  const specText = readFileSync(SPEC_FILE, 'utf8')
+  const spec = parse(specText)
+  const deps: Deps = { config, knex, models: bindModels(knex), log: app.log }
+
+  app.decorateRequest('user', null)
+  // Responses are plain JSON.stringify: a response schema documents, it never silently drops a field.
+  app.setSerializerCompiler(() => data => JSON.stringify(data))
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply))
+  app.setNotFoundHandler((request, reply) => sendError(notFoundOrNotAllowed(request.method, request.url), request, reply))
+
+  await app.register(cors, {
+    origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
+    methods: ['DELETE', 'GET', 'OPTIONS', 'PATCH', 'POST', 'PUT'],
+    allowedHeaders: ['accept', 'authorization', 'content-type', 'user-agent', 'x-csrftoken', 'x-requested-with'],
+    maxAge: 86400,
+  })
+  await app.register(formbody)
+  await app.register(multipart, { limits: { fileSize: 2 * 1024 * 1024 } })
+
+  await app.register(openapiGlue, {
+    specification: withoutDocsRoutes(spec),
+    operationResolver: createOperationResolver({
+      deps,
+      engines: options.engines ?? {},
+      authenticate: authenticateRequest,
+      authorize: options.authorize,
+    }),
+  })
+  await registerDocs(app, spec, specText)
+  return app
+}
+
+// Docs routes are declared in openapi.yaml (so they are documented) but served by the docs plugins.
+function withoutDocsRoutes(spec: Record<string, any>) {
+  const paths = Object.fromEntries(Object.entries(spec.paths).filter(([path]) => !documentationPaths.has(path)))
+  return { ...spec, paths }
+}
+
+const routeList = Object.values(routes as Record<string, RouteEntry>)
+const documentationPaths = new Set(routeList.filter(r => r.kind === 'docs').map(r => r.path))
+const pathMatchers = [...new Set(routeList.map(r => r.path))].map(path => ({
+  path,
+  pattern: new RegExp(`^${path.replace(/\/$/, '').replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
+}))
+
+// A known path with another method answers 405 with Allow, like DRF; anything else is a JSON 404.
+function notFoundOrNotAllowed(method: string, url: string): ApiError {
+  const path = url.split('?')[0]
+  const match = pathMatchers.find(m => m.pattern.test(path))
+  if (!match) return new ApiError('not_found')
+  const allowed = routeList.filter(r => r.path === match.path).map(r => r.method)
+  if (allowed.includes('GET')) allowed.push('HEAD')
+  return new ApiError('method_not_allowed', {
+    detail: `Method "${method}" not allowed.`,
+    headers: { allow: [...new Set([...allowed, 'OPTIONS'])].join(', ') },
+  })
+}

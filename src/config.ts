@@ -1,0 +1,142 @@
+// Configuration from the environment, validated once at start-up; every error names its variable.
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+const Port = Type.String({ pattern: '^[0-9]{1,5}$' })
+const Url = Type.String({ pattern: '^https?://[^\\s]+$' })
+const Email = Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' })
+const Flag = Type.Union([Type.Literal('0'), Type.Literal('1'), Type.Literal('true'), Type.Literal('false')])
+
+// The environment as it may be given: all optional strings with their accepted shapes.
+const EnvSchema = Type.Object({
+  NODE_ENV: Type.Optional(Type.String()),
+  PORT: Type.Optional(Port),
+  HOST: Type.Optional(Type.String({ minLength: 1 })),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^(sqlite:.+|mysql://.+)$' })),
+  SECRET_KEY: Type.Optional(Type.String({ minLength: 16 })),
+  ADMIN_EMAIL: Type.Optional(Email),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
+  CORS_ORIGINS: Type.Optional(Type.String()),
+  LOG_LEVEL: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)))),
+  MEDIA_ROOT: Type.Optional(Type.String({ minLength: 1 })),
+  N8N_BASE_URL: Type.Optional(Type.Union([Url, Type.Literal('')])),
+  N8N_KB_KEY: Type.Optional(Type.String()),
+  N8N_KB_CREATE_KEY: Type.Optional(Type.String()),
+  SMTP_HOST: Type.Optional(Type.String()),
+  SMTP_PORT: Type.Optional(Port),
+  SMTP_USER: Type.Optional(Type.String()),
+  SMTP_PASSWORD: Type.Optional(Type.String()),
+  SMTP_SECURE: Type.Optional(Flag),
+  MAIL_FROM: Type.Optional(Type.String()),
+  FRONTEND_URL: Type.Optional(Url),
+  SUPERSET_BASE_URL: Type.Optional(Type.Union([Url, Type.Literal('')])),
+  SUPERSET_USERNAME: Type.Optional(Type.String()),
+  SUPERSET_PASSWORD: Type.Optional(Type.String()),
+  ENABLE_DEBUG_ENDPOINTS: Type.Optional(Flag),
+  RATE_LIMIT: Type.Optional(Type.Union([Type.Literal('on'), Type.Literal('off')])),
+  RATE_LIMIT_REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://.+' })),
+  TRUST_PROXY: Type.Optional(Flag),
+})
+type Env = Static<typeof EnvSchema>
+
+export interface Config {
+  isProduction: boolean
+  port: number
+  host: string
+  databaseUrl: string
+  secretKey: string
+  admin: { email: string, password: string } | null
+  corsOrigins: string[] | '*'
+  logLevel: string
+  mediaRoot: string
+  n8n: { baseUrl: string, kbKey: string, kbCreateKey: string }
+  smtp: { host: string, port: number, user: string, password: string, secure: boolean, from: string }
+  frontendUrl: string
+  superset: { baseUrl: string, username: string, password: string }
+  debugEndpoints: boolean
+  rateLimit: { enabled: boolean, redisUrl: string | null }
+  trustProxy: boolean
+}
+
+export class ConfigError extends Error {}
+
+const DEFAULT_DATABASE_URL = 'sqlite:./data/enlaight.sqlite3'
+const GENERATED_SECRET_FILE = './data/secret_key'
+
+const isOn = (flag: string | undefined) => flag === '1' || flag === 'true'
+
+export function loadConfig(raw: NodeJS.ProcessEnv = process.env, notice: (msg: string) => void = console.warn): Config {
+  const env = pickKnown(raw)
+  const problems = [...Value.Errors(EnvSchema, env)].map(e => `${e.path.slice(1)}: ${e.message}`)
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`)
+
+  const isProduction = env.NODE_ENV === 'production'
+  if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) {
+    throw new ConfigError('Invalid configuration: ADMIN_EMAIL and ADMIN_PASSWORD must be set together')
+  }
+  const debugEndpoints = isOn(env.ENABLE_DEBUG_ENDPOINTS)
+  if (debugEndpoints && isProduction) {
+    throw new ConfigError('Invalid configuration: ENABLE_DEBUG_ENDPOINTS cannot be on with NODE_ENV=production')
+  }
+  return {
+    isProduction,
+    port: Number(env.PORT ?? 8000),
+    host: env.HOST ?? '0.0.0.0',
+    databaseUrl: env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
+    secretKey: env.SECRET_KEY ?? developmentSecret(isProduction, notice),
+    admin: env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : null,
+    corsOrigins: parseOrigins(env.CORS_ORIGINS),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    mediaRoot: env.MEDIA_ROOT ?? './data/media',
+    n8n: {
+      baseUrl: (env.N8N_BASE_URL ?? '').replace(/\/+$/, ''),
+      kbKey: env.N8N_KB_KEY ?? '',
+      kbCreateKey: env.N8N_KB_CREATE_KEY || env.N8N_KB_KEY || '',
+    },
+    smtp: {
+      host: env.SMTP_HOST ?? '',
+      port: Number(env.SMTP_PORT ?? 587),
+      user: env.SMTP_USER ?? '',
+      password: env.SMTP_PASSWORD ?? '',
+      secure: isOn(env.SMTP_SECURE),
+      from: env.MAIL_FROM ?? 'Enlaight <no-reply@localhost>',
+    },
+    frontendUrl: (env.FRONTEND_URL ?? 'http://localhost:5173').replace(/\/+$/, ''),
+    superset: {
+      baseUrl: (env.SUPERSET_BASE_URL ?? '').replace(/\/+$/, ''),
+      username: env.SUPERSET_USERNAME ?? '',
+      password: env.SUPERSET_PASSWORD ?? '',
+    },
+    debugEndpoints,
+    rateLimit: { enabled: env.RATE_LIMIT !== 'off', redisUrl: env.RATE_LIMIT_REDIS_URL ?? null },
+    trustProxy: isOn(env.TRUST_PROXY),
+  }
+}
+
+function pickKnown(raw: NodeJS.ProcessEnv): Env {
+  const env: Record<string, string> = {}
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = raw[key]
+    if (value !== undefined) env[key] = value
+  }
+  return env as Env
+}
+
+function parseOrigins(value: string | undefined): string[] | '*' {
+  if (value === undefined || value.trim() === '' || value.trim() === '*') return '*'
+  return value.split(',').map(o => o.trim()).filter(Boolean)
+}
+
+// Development convenience: a random key kept in ./data so tokens survive restarts. Production must configure one.
+function developmentSecret(isProduction: boolean, notice: (msg: string) => void): string {
+  if (isProduction) throw new ConfigError('Invalid configuration: SECRET_KEY is required when NODE_ENV=production')
+  if (existsSync(GENERATED_SECRET_FILE)) return readFileSync(GENERATED_SECRET_FILE, 'utf8').trim()
+  mkdirSync(dirname(GENERATED_SECRET_FILE), { recursive: true })
+  const secret = randomBytes(48).toString('base64url')
+  writeFileSync(GENERATED_SECRET_FILE, secret, { mode: 0o600 })
+  notice(`SECRET_KEY is not set: generated a development key into ${GENERATED_SECRET_FILE}`)
+  return secret
+}

@@ -1,0 +1,97 @@
+// Binds every operationId of openapi.yaml to its executor: CRUD engine, n8n proxy engine, or custom handler/stub.
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import { implementations } from '../../generated/implementations.js'
+import { routes } from '../../generated/routes.js'
+import type { Deps } from '../deps.js'
+import type { User } from '../models/index.js'
+import { ApiError } from './errors.js'
+import type { HandlerContext } from './handler-types.js'
+import { collectMultipartFields, mergeUploads } from './multipart.js'
+import type { RouteEntry } from './route-table.js'
+
+export interface OperationResultLike {
+  status: number
+  body?: unknown
+  headers?: Record<string, string | string[]>
+}
+
+/** What every executor looks like once bound: context in, status and body out. */
+export type Operation = (ctx: HandlerContext<any>) => Promise<OperationResultLike>
+
+/** Builds the executor of a declarative operation (x-crud or x-n8n) from its route entry. */
+export type OperationFactory = (route: RouteEntry, deps: Deps) => Operation
+
+export interface Engines {
+  crud?: OperationFactory
+  n8n?: OperationFactory
+}
+
+/** Checks run before an operation executes (authentication, policy); each may throw ApiError. */
+export type Guard = (route: RouteEntry, req: FastifyRequest) => Promise<void>
+
+export interface BindOptions {
+  deps: Deps
+  engines: Engines
+  authenticate: (req: FastifyRequest, deps: Deps) => Promise<User>
+  authorize?: Guard
+}
+
+export function routeEntry(operationId: string): RouteEntry {
+  const route = (routes as Record<string, RouteEntry>)[operationId]
+  if (!route) throw new Error(`operationId ${operationId} is not in generated/routes.ts: run npm run codegen`)
+  return route
+}
+
+export function createOperationResolver(options: BindOptions) {
+  return (operationId: string): Partial<RouteOptions> => {
+    const route = routeEntry(operationId)
+    const canonical = route.aliasOf ? routeEntry(route.aliasOf) : route
+    const execute = executorFor(canonical, options)
+    return {
+      config: { operationId: canonical.operationId, rateLimit: route.rateLimit ?? undefined },
+      onRequest: authenticationHook(route, options),
+      preValidation: route.multipart === 'fields' ? collectMultipartFields : undefined,
+      preHandler: async (req: FastifyRequest) => {
+        if (route.multipart === 'fields') mergeUploads(req)
+        if (options.authorize) await options.authorize(canonical, req)
+      },
+      handler: async (req: FastifyRequest, reply: FastifyReply) => {
+        const result = await execute({
+          params: req.params as any,
+          query: req.query as any,
+          body: req.body as any,
+          user: req.user,
+          deps: options.deps,
+          req,
+          reply,
+        })
+        if (reply.sent) return reply
+        reply.code(result.status)
+        if (result.headers) reply.headers(result.headers)
+        return reply.send(result.body)
+      },
+    }
+  }
+}
+
+function executorFor(route: RouteEntry, { deps, engines }: BindOptions): Operation {
+  if (route.kind === 'custom') return (implementations as Record<string, Operation>)[route.operationId]
+  const factory = route.kind === 'crud' ? engines.crud : route.kind === 'n8n' ? engines.n8n : undefined
+  if (!factory) {
+    return async () => { throw new ApiError('not_implemented', { detail: `Not implemented: ${route.operationId}` }) }
+  }
+  return factory(route, deps)
+}
+
+// Authentication runs first, before the body is parsed or validated, as DRF does.
+function authenticationHook(route: RouteEntry, { deps, authenticate }: BindOptions) {
+  if (route.security === 'none') return undefined
+  if (route.security === 'required') {
+    return async (req: FastifyRequest) => { req.user = await authenticate(req, deps) }
+  }
+  // Optional: a missing or bad token means anonymous (DECISIONS: public endpoints ignore stale tokens).
+  return async (req: FastifyRequest) => {
+    if (!req.headers.authorization) return
+    req.user = await authenticate(req, deps).catch(() => null)
+  }
+}
