@@ -1,0 +1,157 @@
+// DATABASE_URL -> a configured knex instance (SQLite via better-sqlite3, or MySQL/MariaDB via mysql2).
+import { mkdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, resolve } from 'node:path'
+import knexModule, { type Knex } from 'knex'
+import { toDbDateTime } from './time.js'
+
+const require = createRequire(import.meta.url)
+// knex's own better-sqlite3 dialect; subclassed below so bound Dates use the storage text form.
+const BetterSqliteClient = require('knex/lib/dialects/better-sqlite3/index.js') as new (config: Knex.Config) => Knex.Client
+
+const knexFactory = ((knexModule as unknown as { knex?: typeof knexModule }).knex ?? knexModule) as typeof knexModule
+
+export type Dialect = 'sqlite' | 'mysql'
+
+/**
+ * knex's better-sqlite3 client binds a Date as epoch milliseconds and a boolean as 0/1. We store
+ * datetimes as naive-UTC text ('YYYY-MM-DD HH:MM:SS.ffffff'), like MySQL does, so a Date bound in a
+ * query (e.g. `where('expires_at', '<', new Date())`) must become that text too, or comparisons
+ * against the column go wrong.
+ */
+class EnlaightSqliteClient extends (BetterSqliteClient as unknown as new (config: Knex.Config) => Knex.Client & { _formatBindings(b: unknown[]): unknown[] }) {
+  override _formatBindings(bindings: unknown[] | undefined): unknown[] {
+    if (!bindings) return []
+    return bindings.map((b) => {
+      if (b instanceof Date) return toDbDateTime(b)
+      if (typeof b === 'boolean') return b ? 1 : 0
+      return b
+    })
+  }
+}
+
+interface ParsedUrl {
+  dialect: Dialect
+  sqlitePath?: string
+  mysql?: { host: string; port: number; user: string; password: string; database: string }
+}
+
+export function parseDatabaseUrl(databaseUrl: string): ParsedUrl {
+  if (databaseUrl.startsWith('sqlite:')) {
+    let path = databaseUrl.slice('sqlite:'.length)
+    if (path.startsWith('//')) path = path.slice(2) // sqlite:///abs/path or sqlite://./rel
+    if (!path) throw new Error('DATABASE_URL: sqlite: needs a file path, e.g. sqlite:./data/enlaight.sqlite3')
+    return { dialect: 'sqlite', sqlitePath: path }
+  }
+  if (databaseUrl.startsWith('mysql://') || databaseUrl.startsWith('mariadb://')) {
+    let u: URL
+    try {
+      u = new URL(databaseUrl.replace(/^mariadb:/, 'mysql:'))
+    } catch {
+      throw new Error('DATABASE_URL: malformed mysql:// URL (expected mysql://user:pass@host:port/db)')
+    }
+    const database = decodeURIComponent(u.pathname.replace(/^\//, ''))
+    if (!database) throw new Error('DATABASE_URL: the mysql:// URL must name a database (mysql://user:pass@host:port/db)')
+    return {
+      dialect: 'mysql',
+      mysql: {
+        host: u.hostname || '127.0.0.1',
+        port: u.port ? Number(u.port) : 3306,
+        user: decodeURIComponent(u.username || 'root'),
+        password: decodeURIComponent(u.password || ''),
+        database,
+      },
+    }
+  }
+  throw new Error('DATABASE_URL must start with sqlite: or mysql://')
+}
+
+interface MysqlField {
+  type: string
+  length: number
+  string(): string | null
+}
+
+/** mysql2 typeCast: TINYINT(1) -> boolean (NULL stays null). Everything else as mysql2 decides. */
+function mysqlTypeCast(field: MysqlField, next: () => unknown): unknown {
+  if (field.type === 'TINY' && field.length === 1) {
+    const v = field.string()
+    return v === null ? null : v !== '0'
+  }
+  return next()
+}
+
+export function createKnex(databaseUrl: string): Knex {
+  const parsed = parseDatabaseUrl(databaseUrl)
+  if (parsed.dialect === 'sqlite') {
+    const file = parsed.sqlitePath!
+    const inMemory = file === ':memory:'
+    if (!inMemory) mkdirSync(dirname(resolve(file)), { recursive: true })
+    return knexFactory({
+      client: EnlaightSqliteClient as unknown as typeof Knex.Client,
+      connection: { filename: file },
+      useNullAsDefault: true,
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+          try {
+            conn.pragma('foreign_keys = ON')
+            if (!inMemory) conn.pragma('journal_mode = WAL')
+            conn.pragma('busy_timeout = 10000')
+            conn.pragma('synchronous = NORMAL')
+            done(null, conn)
+          } catch (err) {
+            done(err as Error, conn)
+          }
+        },
+      },
+    })
+  }
+  const m = parsed.mysql!
+  return knexFactory({
+    client: 'mysql2',
+    connection: {
+      host: m.host,
+      port: m.port,
+      user: m.user,
+      password: m.password,
+      database: m.database,
+      // knex also uses `charset` as the table charset of its own tables, so it must be a charset name;
+      // the connection collation is set to utf8mb4_unicode_ci in afterCreate.
+      charset: 'utf8mb4',
+      timezone: 'Z',
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      // Datetimes come back as text, not Date: a Date would drop the microseconds that Django stores
+      // and the API prints. Models normalise the text (src/db/time.ts).
+      dateStrings: true,
+      typeCast: mysqlTypeCast,
+      connectTimeout: 10000,
+    } as Knex.MySql2ConnectionConfig,
+    pool: {
+      min: 0,
+      max: 10,
+      acquireTimeoutMillis: 10000,
+      idleTimeoutMillis: 30000,
+      afterCreate(conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
+        // utf8mb4_unicode_ci like the tables; UTC text in and out; READ COMMITTED like Django.
+        conn.query("SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci, time_zone = '+00:00'", (err) => {
+          if (err) return done(err, conn)
+          conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (err2) => done(err2, conn))
+        })
+      },
+    },
+    acquireConnectionTimeout: 10000,
+  })
+}
+
+export function dialectOf(knex: Knex): Dialect {
+  const client = (knex.client as { config?: { client?: unknown }; dialect?: string })
+  const d = client.dialect ?? ''
+  if (d === 'mysql' || d === 'mysql2') return 'mysql'
+  if (d === 'sqlite3' || d === 'better-sqlite3') return 'sqlite'
+  const name = String(typeof client.config?.client === 'string' ? client.config.client : '')
+  if (name.startsWith('mysql')) return 'mysql'
+  return 'sqlite'
+}
