@@ -1,0 +1,42 @@
+import type { RelationMappings } from 'objection'
+import { BaseModel, metaFor } from './base.js'
+import { Bot } from './bot.js'
+import { ChatFavorite } from './chat-favorite.js'
+import { User } from './user.js'
+
+/** authentication_chatsession. `data` is the first message text, not a message array. */
+export class ChatSession extends BaseModel {
+  static override tableName = 'authentication_chatsession'
+  static override columns = metaFor('authentication_chatsession')
+  static override timestamps = 'base' as const
+  static override generatesId = true
+
+  declare id: string
+  declare created_at: string
+  declare updated_at: string | null
+  declare session_key: string
+  declare data: string | null
+  declare agent_id: string
+  declare user_id: string
+
+  declare user?: User
+  declare bot?: Bot
+  declare favorites?: ChatFavorite[]
+
+  static override get relationMappings(): RelationMappings {
+    return {
+      user: {
+        relation: BaseModel.BelongsToOneRelation, modelClass: User,
+        join: { from: 'authentication_chatsession.user_id', to: 'authentication_userprofile.id' },
+      },
+      bot: {
+        relation: BaseModel.BelongsToOneRelation, modelClass: Bot,
+        join: { from: 'authentication_chatsession.agent_id', to: 'agents.id' },
+      },
+      favorites: {
+        relation: BaseModel.HasManyRelation, modelClass: ChatFavorite,
+        join: { from: 'authentication_chatsession.id', to: 'authentication_chatfavorite.session_id' },
+      },
+    }
+  }
+}
