@@ -42,8 +42,12 @@ export function routeEntry(operationId: string): RouteEntry {
   return route
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig { operationId?: string }
+}
+
 export function createOperationResolver(options: BindOptions) {
-  return (operationId: string): Partial<RouteOptions> => {
+  return (operationId: string): RouteOptions => {
     const route = routeEntry(operationId)
     const canonical = route.aliasOf ? routeEntry(route.aliasOf) : route
     const execute = executorFor(canonical, options)
@@ -70,12 +74,12 @@ export function createOperationResolver(options: BindOptions) {
         if (result.headers) reply.headers(result.headers)
         return reply.send(result.body)
       },
-    }
+    } as Partial<RouteOptions> as RouteOptions // glue merges these options into the route it builds
   }
 }
 
 function executorFor(route: RouteEntry, { deps, engines }: BindOptions): Operation {
-  if (route.kind === 'custom') return (implementations as Record<string, Operation>)[route.operationId]
+  if (route.kind === 'custom') return (implementations as unknown as Record<string, Operation>)[route.operationId]
   const factory = route.kind === 'crud' ? engines.crud : route.kind === 'n8n' ? engines.n8n : undefined
   if (!factory) {
     return async () => { throw new ApiError('not_implemented', { detail: `Not implemented: ${route.operationId}` }) }
