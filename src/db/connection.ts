@@ -81,6 +81,16 @@ function mysqlTypeCast(field: MysqlField, next: () => unknown): unknown {
   return next()
 }
 
+// knex prints the migration-lock contention of a second instance as a warning; migrateToLatest waits
+// and retries in that case, so that message is noise. Everything else goes to stderr as before.
+const knexLog = {
+  warn(message: unknown) {
+    const text = String(message)
+    if (/already locked|migrate:unlock/.test(text)) return
+    console.warn(text)
+  },
+}
+
 export function createKnex(databaseUrl: string): Knex {
   const parsed = parseDatabaseUrl(databaseUrl)
   if (parsed.dialect === 'sqlite') {
@@ -91,6 +101,7 @@ export function createKnex(databaseUrl: string): Knex {
       client: EnlaightSqliteClient as unknown as typeof Knex.Client,
       connection: { filename: file },
       useNullAsDefault: true,
+      log: knexLog,
       pool: {
         min: 1,
         max: 1,
@@ -111,6 +122,7 @@ export function createKnex(databaseUrl: string): Knex {
   const m = parsed.mysql!
   return knexFactory({
     client: 'mysql2',
+    log: knexLog,
     connection: {
       host: m.host,
       port: m.port,
