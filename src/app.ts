@@ -59,6 +59,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     allowedHeaders: ['accept', 'authorization', 'content-type', 'user-agent', 'x-csrftoken', 'x-requested-with'],
     maxAge: 86400,
   })
+  // The contract accepts JSON, form and multipart bodies only; anything else is a 415.
+  app.removeContentTypeParser('text/plain')
   await app.register(formbody)
   await app.register(multipart, { limits: { fileSize: 2 * 1024 * 1024 } })
 
