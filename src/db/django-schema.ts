@@ -135,7 +135,7 @@ export const DJANGO_TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'authentication_userprofile_user_permissions', required: false, primaryKey: 'id',
+    name: 'authentication_userprofile_user_permissions', required: true, primaryKey: 'id', // required: user deletes clear it
     columns: [ai('id', 'bigint'), c('userprofile_id', 'char(32)'), c('permission_id', 'int')],
     indexes: [
       ux('authentication_userprofi_userprofile_id_permissio_8399fac0_uniq', 'userprofile_id', 'permission_id'),
