@@ -203,4 +203,24 @@ await forEachDialect(t, async (t, db) => {
     t.equal(r4.created, true)
     t.equal((await m.User.query().findById(r4.id!))!.username, 'second', "username from the e-mail when 'Admin' is taken")
   })
+
+  await t.test('adoption path, then refusal when a needed table or column is missing', async (t) => {
+    // Looks like a database Django made: its ledger is there, knex's history is not.
+    await knex.schema.dropTable('knex_migrations')
+    await knex.schema.dropTable('knex_migrations_lock')
+    await knex.raw(db.dialect === 'mysql'
+      ? 'ALTER TABLE token_blacklist_outstandingtoken DROP INDEX enl_outstandingtoken_expires_at_idx'
+      : 'DROP INDEX enl_outstandingtoken_expires_at_idx')
+    const log = recordingLog()
+    await migrateToLatest(knex, log)
+    t.ok(log.lines.some((l) => /adopting/.test(l.msg ?? '')), 'adopted')
+    t.same(await knex('knex_migrations').orderBy('id').pluck('name'), MIGRATIONS.map(([n]) => n))
+    t.ok((await listIndexes(knex, 'token_blacklist_outstandingtoken')).some((i) => i.columns.join() === 'expires_at'), 'additive index re-created')
+
+    await knex.schema.dropTable('authentication_chatfavorite')
+    await knex.schema.dropTable('authentication_chatsession')
+    await t.rejects(migrateToLatest(knex, silentLog), /missing what the API needs: .*table authentication_chatsession/)
+    await knex.schema.alterTable('kb_links', (tb) => tb.dropColumn('name'))
+    await t.rejects(migrateToLatest(knex, silentLog), /column kb_links\.name/)
+  })
 })
