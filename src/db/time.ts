@@ -13,8 +13,12 @@ function pad(n: number, w = 2): string {
 
 /** Current UTC time in storage form, with microsecond resolution where the platform has it. */
 export function nowDb(): string {
-  const micros = Math.floor((performance.timeOrigin + performance.now()) * 1000)
-  return fromEpochMicros(micros)
+  return fromEpochMicros(nowMicros())
+}
+
+/** Wall-clock milliseconds (Date.now, so it never drifts from the JWT clock) plus a sub-ms fraction. */
+function nowMicros(): number {
+  return Date.now() * 1000 + Math.floor((performance.now() % 1) * 1000)
 }
 
 function fromEpochMicros(micros: number): string {
@@ -34,7 +38,7 @@ export function toDbDateTime(d: Date | number): string {
 
 /** Storage form `seconds` after now (or after `from`). */
 export function dbDateTimeIn(seconds: number, from?: string): string {
-  const base = from ? parseDbDateTimeMicros(from) : Math.floor((performance.timeOrigin + performance.now()) * 1000)
+  const base = from ? parseDbDateTimeMicros(from) : nowMicros()
   return fromEpochMicros(base + Math.round(seconds * 1e6))
 }
 
