@@ -1,5 +1,6 @@
 // The only place that turns failure reasons into HTTP statuses and bodies (STYLE.md "Errors").
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { classifyDbError, type DbErrorInfo } from '../db/errors.js'
 
 export const REASONS = {
   validation: { status: 400, detail: 'Invalid input.' },
@@ -66,6 +67,8 @@ export function toApiError(error: unknown): ApiError {
     return (inner as ApiError | undefined) ?? new ApiError('not_authenticated')
   }
   if (err?.validation) return fromValidation(err.validation, err.validationContext)
+  const dbError = classifyDbError(error)
+  if (dbError) return fromDatabase(dbError, error)
   switch (err?.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ApiError('unsupported_media_type', { detail: `Unsupported media type "${mediaTypeOf(err.message)}" in request.` })
@@ -88,6 +91,33 @@ export function toApiError(error: unknown): ApiError {
   if (status === 429) return new ApiError('rate_limited', { detail: err.message })
   if (status && status >= 400 && status < 500) return new ApiError('bad_request', { detail: err.message })
   return new ApiError('internal', { cause: error })
+}
+
+// A database refusal that no engine or handler anticipated is still the caller's input, never a 500.
+function fromDatabase(info: DbErrorInfo, cause: unknown): ApiError {
+  const field = info.columns?.[0] ?? 'non_field_errors'
+  switch (info.kind) {
+    case 'unavailable':
+    case 'deadlock':
+      return new ApiError('db_unavailable', { cause })
+    case 'validation':
+      return validationError(Object.fromEntries(Object.entries((info.data ?? {}) as Record<string, Array<{ message: string }>>)
+        .map(([key, issues]) => [key, issues.map(i => i.message)])))
+    case 'unique':
+      return validationError({ [field]: [`An object with this ${field} already exists.`] })
+    case 'foreign_key':
+      return info.direction === 'referenced'
+        ? new ApiError('conflict', { detail: 'This object is still referenced by other objects.' })
+        : validationError({ [field]: ['The referenced object does not exist.'] })
+    case 'client_scope':
+      return validationError({ non_field_errors: [info.message] })
+    case 'not_null':
+      return validationError({ [field]: ['This field may not be null.'] })
+    case 'too_long':
+      return validationError({ [field]: ['Ensure this field has fewer characters.'] })
+    case 'invalid_value':
+      return validationError({ [field]: ['Invalid value.'] })
+  }
 }
 
 function mediaTypeOf(message: string): string {
