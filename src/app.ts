@@ -28,8 +28,9 @@ export const SPEC_FILE = fileURLToPath(new URL('../openapi.yaml', import.meta.ur
 export interface BuildOptions {
   config: Config
   knex: Knex
-  /** false silences logs (tests); otherwise pino JSON at config.logLevel. */
+  /** false silences logs (tests); otherwise pino JSON at config.logLevel, to stdout or the given stream. */
   logger?: boolean
+  logStream?: NodeJS.WritableStream
   engines?: Engines
   authorize?: Guard
 }
@@ -37,7 +38,7 @@ export interface BuildOptions {
 export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
   const { config, knex } = options
   const app = Fastify({
-    logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    logger: options.logger === false ? false : { ...loggerOptions(config.logLevel), stream: options.logStream },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
