@@ -1,5 +1,6 @@
 // Django-compatible PBKDF2 password hashes (database.md §7), computed on the libuv threadpool so the event loop never blocks.
 import { pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import { promisify } from 'node:util'
 
 const pbkdf2Async = promisify(pbkdf2)
@@ -23,10 +24,26 @@ export interface VerifyResult {
 /** Observability for tests: how many PBKDF2 derivations ran (a real or a dummy one each). */
 export const passwordStats = { derivations: 0 }
 
+/**
+ * How many derivations may run at once. Each one keeps a CPU core and a libuv threadpool slot busy for
+ * ~0.3 s; leaving one core for the event loop keeps every other request fast during a burst of logins
+ * (bench/login.ts), and leaving one threadpool slot keeps fs and dns.lookup working. Further logins queue.
+ */
+export const MAX_CONCURRENT_DERIVATIONS = Math.max(1, Math.min(availableParallelism() - 1, Number(process.env.UV_THREADPOOL_SIZE || 4) - 1))
+let running = 0
+const queue: Array<() => void> = []
+
 async function derive(plain: string, salt: string, iterations: number): Promise<Buffer> {
   passwordStats.derivations++
-  // Django hashes UTF-8 bytes of password and salt, no Unicode normalisation.
-  return pbkdf2Async(Buffer.from(plain, 'utf8'), Buffer.from(salt, 'utf8'), iterations, 32, 'sha256')
+  if (running >= MAX_CONCURRENT_DERIVATIONS) await new Promise<void>(resolve => queue.push(resolve))
+  running++
+  try {
+    // Django hashes UTF-8 bytes of password and salt, no Unicode normalisation.
+    return await pbkdf2Async(Buffer.from(plain, 'utf8'), Buffer.from(salt, 'utf8'), iterations, 32, 'sha256')
+  } finally {
+    running--
+    queue.shift()?.()
+  }
 }
 
 /** 22 characters from [a-zA-Z0-9], crypto-random, by rejection sampling (no modulo bias). */
