@@ -9,15 +9,20 @@ import type { PolicySet, PolicyUser } from './policy-set.js'
  * For custom operations with `x-policy: {action, subject}`: 403 when the caller has no allowing rule
  * for that action and subject at all. Row-level decisions (404 for invisible rows, 403 for visible
  * ones you may not change) belong to the engines and handlers (scope / canOnRow / canWith), and CRUD
- * and n8n routes are checked there, where the row is known.
+ * and n8n routes are checked there, where the row is known. `x-policy: {…, forbidden: {error: "…"}}`
+ * (or a string = detail) sets the 403 body where the contract has its own shape.
  */
 export function authorizeOperation(policies: PolicySet): Guard {
   return async (route: RouteEntry, req: FastifyRequest) => {
     if (route.kind !== 'custom' || !route.policy) return
-    const { action, subject } = route.policy as { action?: unknown, subject?: unknown }
+    const { action, subject, forbidden } = route.policy as { action?: unknown, subject?: unknown, forbidden?: unknown }
     if (typeof action !== 'string' || typeof subject !== 'string') return
     const user = ((req as unknown as { user?: PolicyUser | null }).user) ?? null
-    if (!policies.can(user, action, subject)) throw new ApiError('forbidden')
+    if (policies.can(user, action, subject)) return
+    // `x-policy.forbidden` keeps an operation's own refusal body (e.g. invite's {"error": ...}).
+    if (typeof forbidden === 'string') throw new ApiError('forbidden', { detail: forbidden })
+    if (forbidden && typeof forbidden === 'object') throw new ApiError('forbidden', { body: forbidden as Record<string, unknown> })
+    throw new ApiError('forbidden')
   }
 }
 
