@@ -16,8 +16,10 @@ import { registerDocs } from './docs.js'
 import { ApiError, sendError } from './engine/errors.js'
 import { createOperationResolver, type Engines, type Guard } from './engine/operations.js'
 import type { RouteEntry } from './engine/route-table.js'
+import { gateDebugRoutes } from './handlers/debug.js'
 import { loggerOptions } from './logger.js'
 import { bindModels, type User } from './models/index.js'
+import { registerRateLimits } from './rate-limit.js'
 
 declare module 'fastify' {
   interface FastifyRequest { user: User | null }
@@ -64,6 +66,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.removeContentTypeParser('text/plain')
   await app.register(formbody)
   await app.register(multipart, { limits: { fileSize: 2 * 1024 * 1024 } })
+  // Both act on routes as they are added, so they come before the routes.
+  await registerRateLimits(app, config)
+  gateDebugRoutes(app, config)
 
   await app.register(openapiGlue, {
     specification: withoutDocsRoutes(spec),
