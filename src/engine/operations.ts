@@ -55,7 +55,12 @@ export function createOperationResolver(options: BindOptions) {
       config: { operationId: canonical.operationId, rateLimit: route.rateLimit ?? undefined },
       onRequest: authenticationHook(route, options),
       preValidation: route.multipart === 'fields' ? collectMultipartFields : undefined,
+      // 'stream' routes read their multipart body in the engine: there is no body to validate yet.
+      attachValidation: route.multipart === 'stream' ? true : undefined,
       preHandler: async (req: FastifyRequest) => {
+        if (req.validationError && !(req.isMultipart() && (req.validationError as { validationContext?: string }).validationContext === 'body')) {
+          throw req.validationError
+        }
         if (route.multipart === 'fields') mergeUploads(req)
         if (options.authorize) await options.authorize(canonical, req)
       },
