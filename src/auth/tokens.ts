@@ -20,8 +20,11 @@ export type TokenType = 'access' | 'refresh'
 export type Claims = Record<string, unknown>
 export interface TokenPair { access: string, refresh: string }
 
-/** What the token layer needs: the signing key and the database. `Deps` satisfies it. */
-export interface TokenDeps { config: Pick<Config, 'secretKey'>, knex: Knex }
+/**
+ * What the token layer needs: the signing key and the database. `Deps` satisfies it. The original signs with
+ * JWT_SIGNING_KEY when set, else SECRET_KEY (§2.1): a config that carries `jwtSigningKey` is honoured.
+ */
+export interface TokenDeps { config: Pick<Config, 'secretKey'> & { jwtSigningKey?: string | null }, knex: Knex }
 
 /** The user columns that enriched claims snapshot (authentication_userprofile, ids as 32 hex). */
 export interface TokenUser {
@@ -63,7 +66,7 @@ function keyOf(deps: TokenDeps): Uint8Array {
   let key = keyCache.get(deps.config)
   if (!key) {
     // PyJWT signs with the UTF-8 bytes of a str key: same bytes here, so both systems accept each other's tokens.
-    key = new TextEncoder().encode(deps.config.secretKey)
+    key = new TextEncoder().encode(deps.config.jwtSigningKey || deps.config.secretKey)
     keyCache.set(deps.config, key)
   }
   return key

@@ -44,7 +44,7 @@ t.test('login', async t => {
     t.match(refresh.payload.jti, /^[0-9a-f]{32}$/)
     t.not(access.payload.jti, refresh.payload.jti)
 
-    const row = await knex('token_blacklist_outstandingtoken').where({ jti: refresh.payload.jti }).first()
+    const row = await knex('token_blacklist_outstandingtoken').where({ jti: String(refresh.payload.jti) }).first()
     t.ok(row, 'the refresh token is recorded as outstanding')
     t.equal(row.user_id, alice.id)
     t.match(String(row.expires_at), new Date((refresh.payload.exp as number) * 1000).toISOString().slice(0, 19).replace('T', ' '))

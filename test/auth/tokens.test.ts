@@ -46,7 +46,7 @@ t.test('tokens', async t => {
     t.same(again.json(), { detail: 'Invalid refresh token.', error: 'Token is blacklisted' })
     const row = await knex('token_blacklist_blacklistedtoken')
       .join('token_blacklist_outstandingtoken', 'token_blacklist_outstandingtoken.id', 'token_blacklist_blacklistedtoken.token_id')
-      .where('token_blacklist_outstandingtoken.jti', old.jti).first('token_blacklist_outstandingtoken.user_id')
+      .where('token_blacklist_outstandingtoken.jti', String(old.jti)).first('token_blacklist_outstandingtoken.user_id')
     t.equal(row?.user_id, alice.id, 'blacklisted row recorded for the presented jti')
 
     t.equal((await me(`Bearer ${next.access}`)).statusCode, 200, 'the new access token authenticates')
