@@ -505,7 +505,8 @@ export interface paths {
         /**
          * Translate one text (cache, then provider)
          * @description resources §12.2, DECISIONS 18. Anonymous callers (or a bad token) read the cache only; signed-in
-         *     callers may trigger the provider (rate-limited, 10 s timeout; results are cached). Text is
+         *     callers may trigger the provider (rate-limited per user: over the quota → 429; 10 s timeout;
+         *     results are cached). Text is
          *     trimmed; `lang` is reduced to its primary subtag, lower-cased (`pt-BR` → `pt`). Without a
          *     namespace the `""` namespace is preferred, then a deterministic order.
          */
@@ -1339,8 +1340,8 @@ export interface paths {
          * @description resources §11, knowledge-bases §6.11, DECISIONS 33. Sends the original body to n8n
          *     (`{"session_ids": [<caller's session keys>], "search_query": ["%", <query, commas → spaces>, "%"]}`)
          *     and returns only results of the caller's sessions. No upstream call when the caller has no
-         *     sessions (answers `results: []`). Success is **201**. `agent_id` is the string `"None"` for a
-         *     session id that is not the caller's.
+         *     sessions (answers `results: []`). Success is **201**. Results for session ids that are not the
+         *     caller's are dropped.
          */
         post: operations["searchMessages"];
         delete?: never;
@@ -1652,10 +1653,12 @@ export interface components {
             session_key?: string;
         };
         CheckTokenInvalid: {
-            access_error: string;
+            access_error?: string;
             /** @constant */
-            detail: "invalid";
-            refresh_error: string;
+            detail?: "invalid";
+            refresh_error?: string;
+        } & {
+            [key: string]: unknown;
         };
         CheckTokenResponse: {
             payload: components["schemas"]["TokenClaims"];
@@ -1717,10 +1720,14 @@ export interface components {
             not_attached: components["schemas"]["Uuid"][];
         };
         Detail: {
-            detail: string;
+            detail?: string;
+        } & {
+            [key: string]: unknown;
         };
         ErrorText: {
-            error: string;
+            error?: string;
+        } & {
+            [key: string]: unknown;
         };
         ExpertiseArea: {
             description: string | null;
@@ -1781,10 +1788,11 @@ export interface components {
          * @description DRF field map: each key is a field (or `non_field_errors`), each value a list of messages; for
          *     list fields, an object keyed by the element index. Standard texts: `This field is required.`,
          *     `This field may not be blank.` (`minLength: 1`), `Ensure this field has no more than N
-         *     characters.`, `Enter a valid email address.`, `"X" is not a valid choice.`.
+         *     characters.`, `Enter a valid email address.`, `"X" is not a valid choice.`. Malformed JSON
+         *     answers `{"detail": "JSON parse error - ..."}` instead, hence the string alternative.
          */
         FieldErrors: {
-            [key: string]: string[] | {
+            [key: string]: string[] | string | {
                 [key: string]: string[];
             };
         };
@@ -1813,10 +1821,12 @@ export interface components {
         };
         HealthDbDown: {
             /** @constant */
-            db: "down";
-            detail: string;
+            db?: "down";
+            detail?: string;
             /** @constant */
-            status: "error";
+            status?: "error";
+        } & {
+            [key: string]: unknown;
         };
         HealthStatus: {
             /** @constant */
@@ -1866,8 +1876,9 @@ export interface components {
             hash_id: components["schemas"]["HashId"];
             name?: components["schemas"]["KbName"];
         };
+        /** @description `file` (the file part) is required; it is checked by the engine, not by schema validation. */
         KbFileAddRequest: {
-            file: components["schemas"]["UploadedFile"];
+            file?: components["schemas"]["UploadedFile"];
             hash_id: components["schemas"]["HashId"];
             /** @description Sent by the frontend; ignored. */
             project_id?: string;
@@ -2041,9 +2052,11 @@ export interface components {
             name?: string;
         };
         RefreshError: {
-            detail: string;
+            detail?: string;
             /** @description Reason from auth-and-users §2.4, e.g. `Token is blacklisted`. */
-            error: string;
+            error?: string;
+        } & {
+            [key: string]: unknown;
         };
         /** @description `refresh` is checked by the handler (missing → 400 `{"detail": "Field 'refresh' is required."}`). */
         RefreshRequest: {
@@ -2101,30 +2114,32 @@ export interface components {
             status: "success";
         };
         StatusDetails: {
-            details: string;
-            status: string;
+            details?: string;
+            status?: string;
+        } & {
+            [key: string]: unknown;
         };
-        /** @description JWT claims (auth-and-users §2.2). Bare pairs carry only the standard claims. */
+        /** @description JWT claims (auth-and-users §2.2), as the token holds them. Bare pairs carry only the standard claims. */
         TokenClaims: {
             avatar?: string | null;
             department?: string;
             email?: string;
-            exp: number;
+            exp?: number;
             first_name?: string;
             full_name?: string;
-            iat: number;
+            iat?: number;
             id?: string;
             is_active?: boolean;
             is_staff?: boolean;
             is_superuser?: boolean;
             job_title?: string;
             joined_at?: string;
-            jti: string;
+            jti?: string;
             role?: string;
             status?: null;
             /** @enum {string} */
-            token_type: "access" | "refresh";
-            user_id: string;
+            token_type?: "access" | "refresh";
+            user_id?: string;
             username?: string;
         } & {
             [key: string]: unknown;
@@ -2132,12 +2147,14 @@ export interface components {
         /** @description simplejwt / DRF authentication failure (auth-and-users §1.3). */
         TokenError: {
             code?: string;
-            detail: string;
+            detail?: string;
             messages?: {
                 message?: string;
                 token_class?: string;
                 token_type?: string;
             }[];
+        } & {
+            [key: string]: unknown;
         };
         TokenPair: {
             /** @description Access JWT (2 h). */
@@ -2176,7 +2193,7 @@ export interface components {
         UploadedFile: unknown;
         /** @description Upstream failure; for mapped n8n soft errors, n8n's `status` and `reason` plus `detail` (DECISIONS 23). */
         UpstreamError: {
-            detail: string;
+            detail?: string;
             reason?: string;
             status?: string;
             step?: string;
@@ -2371,7 +2388,7 @@ export interface components {
                 "application/json": components["schemas"]["UpstreamError"];
             };
         };
-        /** @description `N8N_BASE_URL` or `N8N_KB_KEY` is not configured (knowledge-bases §4.4). */
+        /** @description `N8N_BASE_URL` or `N8N_KB_KEY` is not configured (knowledge-bases §4.4; 503, not the original's 500). Checked after input and access. */
         N8nConfigMissing: {
             headers: {
                 [name: string]: unknown;
@@ -3989,8 +4006,8 @@ export interface operations {
             404: components["responses"]["ProjectNotFound"];
             409: components["responses"]["KbConflict"];
             415: components["responses"]["UnsupportedMediaType"];
-            500: components["responses"]["N8nConfigMissing"];
             502: components["responses"]["BadGateway"];
+            503: components["responses"]["N8nConfigMissing"];
             504: components["responses"]["GatewayTimeout"];
         };
     };
@@ -4026,8 +4043,8 @@ export interface operations {
             403: components["responses"]["KbForbidden"];
             404: components["responses"]["KbNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
-            500: components["responses"]["N8nConfigMissing"];
             502: components["responses"]["BadGateway"];
+            503: components["responses"]["N8nConfigMissing"];
             504: components["responses"]["GatewayTimeout"];
         };
     };
@@ -4061,8 +4078,8 @@ export interface operations {
             404: components["responses"]["KbNotFound"];
             409: components["responses"]["KbConflict"];
             415: components["responses"]["UnsupportedMediaType"];
-            500: components["responses"]["N8nConfigMissing"];
             502: components["responses"]["BadGateway"];
+            503: components["responses"]["N8nConfigMissing"];
             504: components["responses"]["GatewayTimeout"];
         };
     };
@@ -4090,8 +4107,8 @@ export interface operations {
             404: components["responses"]["KbNotFound"];
             409: components["responses"]["KbConflict"];
             415: components["responses"]["UnsupportedMediaType"];
-            500: components["responses"]["N8nConfigMissing"];
             502: components["responses"]["BadGateway"];
+            503: components["responses"]["N8nConfigMissing"];
             504: components["responses"]["GatewayTimeout"];
         };
     };
@@ -4123,8 +4140,8 @@ export interface operations {
             403: components["responses"]["KbForbidden"];
             404: components["responses"]["KbNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
-            500: components["responses"]["N8nConfigMissing"];
             502: components["responses"]["BadGateway"];
+            503: components["responses"]["N8nConfigMissing"];
             504: components["responses"]["GatewayTimeout"];
         };
     };
@@ -4218,8 +4235,8 @@ export interface operations {
             404: components["responses"]["KbNotFound"];
             409: components["responses"]["KbConflict"];
             415: components["responses"]["UnsupportedMediaType"];
-            500: components["responses"]["N8nConfigMissing"];
             502: components["responses"]["BadGateway"];
+            503: components["responses"]["N8nConfigMissing"];
             504: components["responses"]["GatewayTimeout"];
         };
     };
@@ -4251,8 +4268,8 @@ export interface operations {
             403: components["responses"]["KbForbidden"];
             404: components["responses"]["KbNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
-            500: components["responses"]["N8nConfigMissing"];
             502: components["responses"]["BadGateway"];
+            503: components["responses"]["N8nConfigMissing"];
             504: components["responses"]["GatewayTimeout"];
         };
     };
@@ -4281,8 +4298,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["KbForbidden"];
             404: components["responses"]["KbNotFound"];
-            500: components["responses"]["N8nConfigMissing"];
             502: components["responses"]["BadGateway"];
+            503: components["responses"]["N8nConfigMissing"];
             504: components["responses"]["GatewayTimeout"];
         };
     };
@@ -4311,8 +4328,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["KbForbidden"];
             404: components["responses"]["KbNotFound"];
-            500: components["responses"]["N8nConfigMissing"];
             502: components["responses"]["BadGateway"];
+            503: components["responses"]["N8nConfigMissing"];
             504: components["responses"]["GatewayTimeout"];
         };
     };
@@ -4341,8 +4358,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["KbForbidden"];
             404: components["responses"]["ProjectNotFound"];
-            500: components["responses"]["N8nConfigMissing"];
             502: components["responses"]["BadGateway"];
+            503: components["responses"]["N8nConfigMissing"];
             504: components["responses"]["GatewayTimeout"];
         };
     };
@@ -4371,8 +4388,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["KbForbidden"];
             404: components["responses"]["ProjectNotFound"];
-            500: components["responses"]["N8nConfigMissing"];
             502: components["responses"]["BadGateway"];
+            503: components["responses"]["N8nConfigMissing"];
             504: components["responses"]["GatewayTimeout"];
         };
     };
@@ -5057,7 +5074,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -5155,8 +5174,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             415: components["responses"]["UnsupportedMediaType"];
-            500: components["responses"]["N8nConfigMissing"];
             502: components["responses"]["BadGateway"];
+            503: components["responses"]["N8nConfigMissing"];
             504: components["responses"]["GatewayTimeout"];
         };
     };

@@ -6,9 +6,7 @@ import type { HandlerMap } from './handlers.js'
 /** Custom operations declared in openapi.yaml that have no handler in src/handlers/ yet: they answer 501. */
 export const stubs = {
   addUserRole: notImplemented('addUserRole'),
-  checkToken: notImplemented('checkToken'),
   confirmInvite: notImplemented('confirmInvite'),
-  createGuestToken: notImplemented('createGuestToken'),
   createUser: notImplemented('createUser'),
   forgotPassword: notImplemented('forgotPassword'),
   getUserAvatar: notImplemented('getUserAvatar'),
@@ -20,8 +18,5 @@ export const stubs = {
   removeUserRole: notImplemented('removeUserRole'),
   resetPassword: notImplemented('resetPassword'),
   saveBoard: notImplemented('saveBoard'),
-  translateBatch: notImplemented('translateBatch'),
-  translateText: notImplemented('translateText'),
-  translateTexts: notImplemented('translateTexts'),
   updateBoard: notImplemented('updateBoard'),
 } satisfies Partial<HandlerMap>
