@@ -40,8 +40,26 @@ function charField(raw: unknown, { required = true, maxLength, trim = true }: Ch
   if (typeof raw !== 'string') return { errors: [MSG.notString] }
   const value = trim ? raw.trim() : raw
   if (value === '') return { errors: [MSG.blank] }
-  if (maxLength !== undefined && [...value].length > maxLength) return { errors: [MSG.maxLength(maxLength)] }
-  return { value }
+  const errors: string[] = []
+  if (maxLength !== undefined && [...value].length > maxLength) errors.push(MSG.maxLength(maxLength))
+  // DRF's ProhibitNullCharactersValidator and ProhibitSurrogateCharactersValidator: such text never reaches SQL.
+  if (value.includes('\0')) errors.push('Null characters are not allowed.')
+  const surrogate = LONE_SURROGATE.exec(value)
+  if (surrogate) errors.push(`Surrogate characters are not allowed: U+${surrogate[0].charCodeAt(0).toString(16).toUpperCase()}.`)
+  return errors.length > 0 ? { errors } : { value }
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/** Django normalises usernames with NFKC, which can lengthen them: the column limit applies to the result. */
+function normalizedUsername(errors: FieldMap, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const normalized = value.normalize('NFKC')
+  if ([...normalized].length > 150) {
+    errors.username = [MSG.maxLength(150)]
+    return undefined
+  }
+  return normalized
 }
 
 /** Runs a field, records its errors under `name`, returns its value (undefined when absent or failing). */
@@ -111,7 +129,7 @@ export const register: Handler<'register'> = async ({ body, deps }) => {
     if (problems.length > 0) errors.password = problems
   }
 
-  const username = rawUsername?.normalize('NFKC')
+  const username = normalizedUsername(errors, rawUsername)
   const email = rawEmail !== undefined && !errors.email ? normalizeEmail(rawEmail) : undefined
   await checkUnique(deps, { username, email }, errors)
   if (Object.keys(errors).length > 0) throw validationError(reorder(errors, ['username', 'email', 'first_name', 'last_name', 'password']))
@@ -255,7 +273,7 @@ export const updateMe: Handler<'updateMe'> = async ({ body, user, req, deps }) =
   const fullName = optionalText(errors, data, 'full_name', 120)
   const firstName = optionalText(errors, data, 'first_name', 30)
   const lastName = optionalText(errors, data, 'last_name', 150)
-  const username = optionalText(errors, data, 'username', 150)?.normalize('NFKC')
+  const username = normalizedUsername(errors, optionalText(errors, data, 'username', 150))
   if (fullName !== undefined) changes.full_name = fullName
   if (firstName !== undefined) changes.first_name = firstName
   if (lastName !== undefined) changes.last_name = lastName

@@ -82,6 +82,16 @@ t.test('register', async t => {
     })
   })
 
+  t.test('text that must never reach SQL: NUL characters, lone surrogates, NFKC growth past the column', async t => {
+    const res = await create({ ...valid, email: 'fresh@example.com', username: '\uFDFA'.repeat(10), first_name: 'A\u0000B', last_name: 'x\uD800y' })
+    t.equal(res.statusCode, 400)
+    t.same(res.json(), {
+      username: ['Ensure this field has no more than 150 characters.'],
+      first_name: ['Null characters are not allowed.'],
+      last_name: ['Surrogate characters are not allowed: U+D800.'],
+    })
+  })
+
   t.test('multipart body (what the client sends); the username is NFKC-normalised', async t => {
     const m = multipart([
       { name: 'username', value: 'ｂｏｂ' }, { name: 'email', value: 'bob@example.com' }, { name: 'first_name', value: 'Bob' },
