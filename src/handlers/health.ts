@@ -18,8 +18,8 @@ export const getHealthDb: Handler<'getHealthDb'> = async ({ deps }) => {
       new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('database check timed out')), DB_CHECK_TIMEOUT_MS) }),
     ])
   } catch (err) {
-    // The driver's message can name hosts or users: it goes to the log, the body stays generic.
-    deps.log.warn({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, 'health/db: database unavailable')
+    // The driver's message can name hosts or users (STYLE: not in bodies or logs): only its error code is logged.
+    deps.log.warn({ code: (err as { code?: string }).code ?? 'UNKNOWN' }, 'health/db: database unavailable')
     throw new ApiError('db_unavailable', { body: { status: 'error', db: 'down', detail: 'Database unavailable.' } })
   } finally {
     clearTimeout(timer)
