@@ -508,7 +508,9 @@ export interface paths {
          *     callers may trigger the provider (rate-limited per user: over the quota → 429; 10 s timeout;
          *     results are cached). Text is
          *     trimmed; `lang` is reduced to its primary subtag, lower-cased (`pt-BR` → `pt`). Without a
-         *     namespace the `""` namespace is preferred, then a deterministic order.
+         *     namespace the `""` namespace is preferred, then a deterministic order. A miss that no provider
+         *     could be asked about because none is configured carries the header `X-Translation-Provider: none`
+         *     (on the batch answers too).
          */
         get: operations["translateText"];
         put?: never;
@@ -5215,6 +5217,15 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             415: components["responses"]["UnsupportedMediaType"];
             502: components["responses"]["BadGateway"];
+            /** @description `SUPERSET_BASE_URL` / `SUPERSET_USERNAME` are not configured. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
             504: components["responses"]["GatewayTimeout"];
         };
     };
