@@ -14,7 +14,9 @@ import type { Config } from './config.js'
 import type { Deps } from './deps.js'
 import { registerDocs } from './docs.js'
 import { ApiError, sendError } from './engine/errors.js'
+import { crudEngine } from './engine/crud/index.js'
 import { createOperationResolver, type Engines, type Guard } from './engine/operations.js'
+import { authorizeOperation, loadPolicies } from './engine/policy/index.js'
 import type { RouteEntry } from './engine/route-table.js'
 import { gateDebugRoutes } from './handlers/debug.js'
 import { loggerOptions } from './logger.js'
@@ -26,6 +28,7 @@ declare module 'fastify' {
 }
 
 export const SPEC_FILE = fileURLToPath(new URL('../openapi.yaml', import.meta.url))
+export const POLICIES_DIR = fileURLToPath(new URL('../policies', import.meta.url))
 
 export interface BuildOptions {
   config: Config
@@ -35,6 +38,8 @@ export interface BuildOptions {
   logStream?: NodeJS.WritableStream
   engines?: Engines
   authorize?: Guard
+  /** policies/*.yaml directory (default: the repository's policies/). */
+  policiesDir?: string
 }
 
 export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
@@ -48,7 +53,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   })
   const specText = readFileSync(SPEC_FILE, 'utf8')
   const spec = parse(specText)
-  const deps: Deps = { config, knex, models: bindModels(knex), log: app.log }
+  const models = bindModels(knex)
+  const policies = loadPolicies(options.policiesDir ?? POLICIES_DIR, models, { displayDir: 'policies' })
+  const deps: Deps = { config, knex, models, log: app.log, policies }
 
   app.decorateRequest('user', null)
   // Responses are plain JSON.stringify: a response schema documents, it never silently drops a field.
@@ -74,9 +81,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     specification: withoutDocsRoutes(spec),
     operationResolver: createOperationResolver({
       deps,
-      engines: options.engines ?? {},
+      engines: { crud: crudEngine, ...options.engines },
       authenticate: authenticateRequest,
-      authorize: options.authorize,
+      authorize: options.authorize ?? authorizeOperation(policies),
     }),
   })
   await registerDocs(app, spec, specText)

@@ -6,7 +6,7 @@
 import { raw } from 'objection'
 import { toHex } from '../../db/ids.js'
 import { resolveValue, type RequestState } from './context.js'
-import type { ModelMeta } from './model-meta.js'
+import { tableRef, type ModelMeta } from './model-meta.js'
 
 type QB = any
 
@@ -32,7 +32,7 @@ export function checkConditions(cond: Record<string, unknown>, meta: ModelMeta, 
   return problems
 }
 
-export function applyConditions(qb: QB, cond: Record<string, unknown>, meta: ModelMeta, state: RequestState, table = meta.table): QB {
+export function applyConditions(qb: QB, cond: Record<string, unknown>, meta: ModelMeta, state: RequestState, table = tableRef(qb, meta)): QB {
   for (const [key, value] of Object.entries(cond)) {
     if (key === '$or') {
       qb.where((sub: QB) => { for (const c of value as Record<string, unknown>[]) sub.orWhere((one: QB) => applyConditions(one, c, meta, state, table)) })

@@ -5,7 +5,7 @@ import { toHex } from '../../db/ids.js'
 import { ApiError, validationError } from '../errors.js'
 import type { RequestState } from './context.js'
 import type { CrudDeclaration } from './declaration.js'
-import { metaOf, nameOfModel, type ModelMeta } from './model-meta.js'
+import { metaOf, nameOfModel, nextAlias, tableRef, type ModelMeta } from './model-meta.js'
 import type { CompileEnv, OrderTerm } from './output.js'
 
 type QB = any
@@ -36,7 +36,7 @@ export function resolvePath(path: string, meta: ModelMeta, env: CompileEnv, what
 /** A condition on a path: on the row itself, or EXISTS over the relation chain (never a row-multiplying join). */
 function wherePath(qb: QB, meta: ModelMeta, ref: PathRef, apply: (qb: QB, column: string) => void, or = false) {
   if (ref.relations.length === 0) {
-    const column = `${meta.table}.${ref.column}`
+    const column = `${tableRef(qb, meta)}.${ref.column}`
     return or ? qb.orWhere((w: QB) => apply(w, column)) : qb.where((w: QB) => apply(w, column))
   }
   const sub = existsChain(ref.chain, ref.relations, ref.target, ref.column, apply)
@@ -45,9 +45,10 @@ function wherePath(qb: QB, meta: ModelMeta, ref: PathRef, apply: (qb: QB, column
 
 function existsChain(chain: ModelMeta[], relations: string[], target: ModelMeta, column: string, apply: (qb: QB, column: string) => void): QB {
   const [first, ...rest] = relations
-  const sub = (chain[0].Model as any).relatedQuery(first).select(raw('1'))
+  const alias = nextAlias()
+  const sub = (chain[0].Model as any).relatedQuery(first).alias(alias).select(raw('1'))
   if (rest.length === 0) {
-    apply(sub, `${target.table}.${column}`)
+    apply(sub, `${alias}.${column}`)
     return sub
   }
   return sub.whereExists(existsChain(chain.slice(1), rest, target, column, apply))
@@ -162,25 +163,26 @@ export function applyOrdering(qb: QB, meta: ModelMeta, spec: OrderingSpec, input
   let n = 0
   for (const { ref, desc } of terms) {
     if (ref.relations.length === 0) {
-      qb.orderBy(`${meta.table}.${ref.column}`, desc ? 'desc' : 'asc')
+      qb.orderBy(`${tableRef(qb, meta)}.${ref.column}`, desc ? 'desc' : 'asc')
     } else {
       const alias = `__ord${n++}`
       qb.select(orderSubquery(ref.chain, ref.relations, ref.target, ref.column).as(alias))
       qb.orderBy(alias, desc ? 'desc' : 'asc')
     }
   }
-  if (!terms.some(t => t.ref.relations.length === 0 && t.ref.column === meta.idColumn)) qb.orderBy(`${meta.table}.${meta.idColumn}`, 'asc')
+  if (!terms.some(t => t.ref.relations.length === 0 && t.ref.column === meta.idColumn)) qb.orderBy(`${tableRef(qb, meta)}.${meta.idColumn}`, 'asc')
 }
 
 function orderSubquery(chain: ModelMeta[], relations: string[], target: ModelMeta, column: string): QB {
   const [first, ...rest] = relations
-  const sub = (chain[0].Model as any).relatedQuery(first)
-  if (rest.length === 0) return sub.select(`${target.table}.${column}`)
+  const alias = nextAlias()
+  const sub = (chain[0].Model as any).relatedQuery(first).alias(alias)
+  if (rest.length === 0) return sub.select(`${alias}.${column}`)
   return sub.select(orderSubquery(chain.slice(1), rest, target, column).as('v'))
 }
 
 export function applyOrderTerms(qb: QB, meta: ModelMeta, terms: OrderTerm[]) {
-  for (const o of terms) qb.orderBy(`${meta.table}.${o.column}`, o.desc ? 'desc' : 'asc')
+  for (const o of terms) qb.orderBy(`${tableRef(qb, meta)}.${o.column}`, o.desc ? 'desc' : 'asc')
 }
 
 // ---- pagination ----------------------------------------------------------------------------------

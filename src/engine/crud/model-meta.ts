@@ -57,6 +57,18 @@ export function metaOf(name: string, M: ModelClass): ModelMeta {
   return meta
 }
 
+/** How a query names the model's table: its alias when Objection aliased it (relatedQuery subqueries), else the table. */
+export function tableRef(qb: any, meta: { table: string }): string {
+  return typeof qb?.tableRefFor === 'function' ? qb.tableRefFor(meta.table) : meta.table
+}
+
+let aliasSeq = 0
+/** A fresh table alias for a correlated subquery (so a table joined to itself stays unambiguous). */
+export function nextAlias(): string {
+  aliasSeq = (aliasSeq + 1) % 1_000_000
+  return `__r${aliasSeq}`
+}
+
 /** Model name of a (possibly bound) class, found in the registry by table name. */
 export function nameOfModel(models: Record<string, ModelClass>, M: typeof Model): string | undefined {
   for (const [name, candidate] of Object.entries(models)) if (candidate.tableName === M.tableName) return name

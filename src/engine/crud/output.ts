@@ -8,7 +8,7 @@ import { mediaPath } from '../../auth/tokens.js'
 import { applyConditions, checkConditions } from './conditions.js'
 import type { RequestState } from './context.js'
 import type { OutputFieldDecl, OutputValueDecl } from './declaration.js'
-import { metaOf, nameOfModel, type ColumnKind, type ModelClass, type ModelMeta } from './model-meta.js'
+import { metaOf, nameOfModel, nextAlias, tableRef, type ColumnKind, type ModelClass, type ModelMeta } from './model-meta.js'
 
 type QB = any
 type Format = 'utc0000' | 'first-word' | 'other-words' | 'email-local' | 'media-path' | 'string'
@@ -152,7 +152,7 @@ export function compileOrder(order: string[], meta: ModelMeta, env: CompileEnv):
 
 /** Adds the row, the to-one paths and the nested relations of `out` to a query on out.meta's table. */
 export function selectOutput(qb: QB, out: CompiledOutput, state: RequestState): QB {
-  qb.select(`${out.meta.table}.*`)
+  qb.select(`${tableRef(qb, out.meta)}.*`)
   for (const s of out.subselects) qb.select(pathSubquery(s.chain, s.relations, s.target, s.column).as(s.alias))
   if (out.nested.length) {
     const modifiers: Record<string, (qb: QB) => void> = {}
@@ -164,8 +164,9 @@ export function selectOutput(qb: QB, out: CompiledOutput, state: RequestState): 
 
 function pathSubquery(chain: ModelMeta[], relations: string[], target: ModelMeta, column: string): QB {
   const [first, ...rest] = relations
-  const sub = (chain[0].Model as any).relatedQuery(first)
-  if (rest.length === 0) return sub.select(`${target.table}.${column}`)
+  const alias = nextAlias()
+  const sub = (chain[0].Model as any).relatedQuery(first).alias(alias)
+  if (rest.length === 0) return sub.select(`${alias}.${column}`)
   return sub.select(pathSubquery(chain.slice(1), rest, target, column).as('v'))
 }
 
@@ -174,7 +175,7 @@ function graphExpression(n: Nested, name: string, modifiers: Record<string, (qb:
     selectOutput(qb, { ...n.output, nested: [] }, state)
     if (n.scope) state.policies.scope(qb, state.user, n.scope, n.subject)
     if (n.where) applyConditions(qb, n.where, n.meta, state)
-    for (const o of n.order) qb.orderBy(`${n.meta.table}.${o.column}`, o.desc ? 'desc' : 'asc')
+    for (const o of n.order) qb.orderBy(`${tableRef(qb, n.meta)}.${o.column}`, o.desc ? 'desc' : 'asc')
   }
   const children = n.output.nested.map((c, i) => graphExpression(c, `${name}_${i}`, modifiers, state))
   return children.length ? `${n.relation}(${name}).[${children.join(', ')}]` : `${n.relation}(${name})`
