@@ -18,7 +18,7 @@ const other = await seed.client('other')
 const member = await seed.user({ name: 'member', role: 'USER', client })
 const stranger = await seed.user({ name: 'stranger', role: 'USER', client: other })
 const admin = await seed.user({ name: 'root', role: 'ADMINISTRATOR', client })
-const bots = []
+const bots: Array<{ id: string, name: string }> = []
 for (let i = 0; i < 120; i++) bots.push(await seed.bot({ name: `bot${String(i).padStart(3, '0')}` }))
 // 40 projects of 3 bots each; the member is in 30 of them (90 visible bots), the stranger in the rest.
 for (let p = 0; p < 40; p++) {
@@ -27,7 +27,7 @@ for (let p = 0; p < 40; p++) {
 const memberRow = (await models.User.query().findById(member.id))!
 const adminRow = (await models.User.query().findById(admin.id))!
 
-async function counted<T>(knex: Knex, fn: () => Promise<T>): Promise<{ result: T, queries: string[] }> {
+async function counted<T>(knex: Knex, fn: () => PromiseLike<T>): Promise<{ result: T, queries: string[] }> {
   const queries: string[] = []
   const listener = (q: { sql: string }) => queries.push(q.sql)
   knex.on('query', listener)

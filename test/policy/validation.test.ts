@@ -115,10 +115,10 @@ t.test('a declared list filter is validated like a rule', async (t) => {
 })
 
 t.test('npm run policy -- check', async (t) => {
-  const ok = await run('npx', ['tsx', 'src/cli/policy.ts', 'check'], { env: { ...process.env } })
+  const ok = await run(process.execPath, ['--import', 'tsx', 'src/cli/policy.ts', 'check'])
   t.match(ok.stdout, /^policies OK: \d+ rules in \d+ files/)
   const dir = policyDir({ 'bad.yaml': rule('    action: read\n    subject: Bot\n    conditions: {projects.member.id: \'${user.id}\'}\n') })
-  const bad = await run('npx', ['tsx', 'src/cli/policy.ts', 'check', '--dir', dir]).then(() => null, (e) => e)
+  const bad = await run(process.execPath, ['--import', 'tsx', 'src/cli/policy.ts', 'check', '--dir', dir]).then(() => null, (e) => e)
   t.ok(bad, 'fails')
   t.equal(bad.code, 1, 'exit code 1')
   t.match(bad.stderr, 'bad.yaml:6 rule "r1": unknown field "member" on Project in "projects.member.id" (did you mean "projects.members.id"?)')
