@@ -1,6 +1,8 @@
 // Refresh rotation, logout, verify-token and bearer authentication (auth-and-users §1.4, §2, §5.3–§5.5, DECISIONS 1).
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
+import { issuePair } from '../../src/auth/tokens.js'
+import { bindModels } from '../../src/models/index.js'
 import { buildTestApp } from '../helpers/app.js'
 import { SEED_PASSWORD } from '../helpers/seed.js'
 import { claimsFor, decodeJwt, form, hexId, now, pyjwt } from './support.js'
@@ -19,11 +21,14 @@ t.test('tokens', async t => {
   const me = (authorization?: string) =>
     app.inject({ method: 'GET', url: '/api/me/', headers: authorization === undefined ? {} : { authorization } })
   const loginAs = async (username: string) => (await post('/api/login/', { username, password: SEED_PASSWORD })).json()
+  // The pair login would return, without spending a 1M-iteration hash: login itself is covered by login.test.ts.
+  const models = bindModels(knex)
+  const pairFor = async (username: string) => issuePair((await models.User.query().findOne({ username }))!, ctx)
 
   const alice = await seed.user({ name: 'alice' })
 
   t.test('refresh rotates: new pair from the old claims, old token blacklisted', async t => {
-    const pair = await loginAs('alice')
+    const pair = await loginAs('alice') // end to end once: the pair really comes from POST /api/login/
     const old = decodeJwt(pair.refresh).payload
     await new Promise(r => setTimeout(r, 1100)) // a new second, so iat copying is visible
     const res = await post('/api/refresh/', { refresh: pair.refresh })
@@ -54,7 +59,7 @@ t.test('tokens', async t => {
   })
 
   t.test('refresh errors are 400 with the reason (§2.4)', async t => {
-    const pair = await loginAs('alice')
+    const pair = await pairFor('alice')
     const cases: Array<[unknown, unknown]> = [
       [{}, { detail: "Field 'refresh' is required." }],
       [{ refresh: '' }, { detail: "Field 'refresh' is required." }],
@@ -74,7 +79,7 @@ t.test('tokens', async t => {
 
   t.test('refresh refuses inactive and deleted users (DECISIONS 1)', async t => {
     const bob = await seed.user({ name: 'bob' })
-    const pair = await loginAs('bob')
+    const pair = await pairFor('bob')
     await knex('authentication_userprofile').where({ id: bob.id }).update({ is_active: false })
     const res = await post('/api/refresh/', { refresh: pair.refresh })
     t.equal(res.statusCode, 400)
@@ -84,7 +89,7 @@ t.test('tokens', async t => {
   })
 
   t.test('two concurrent rotations of one token: exactly one wins', async t => {
-    const pair = await loginAs('alice')
+    const pair = await pairFor('alice')
     const results = await Promise.all([1, 2, 3].map(() => post('/api/refresh/', { refresh: pair.refresh })))
     t.same(results.map(r => r.statusCode).sort(), [200, 400, 400])
   })
@@ -92,14 +97,14 @@ t.test('tokens', async t => {
   t.test('a second server instance on the same database sees the blacklist', async t => {
     const other = await buildApp({ config: ctx.config, knex, logger: false })
     t.teardown(() => other.close())
-    const pair = await loginAs('alice')
+    const pair = await pairFor('alice')
     t.equal((await post('/api/refresh/', { refresh: pair.refresh })).statusCode, 200)
     const res = await other.inject({ method: 'POST', url: '/api/refresh/', payload: { refresh: pair.refresh } })
     t.same(res.json(), { detail: 'Invalid refresh token.', error: 'Token is blacklisted' })
   })
 
   t.test('logout blacklists the refresh token (body or cookie) and expires two cookies', async t => {
-    const pair = await loginAs('alice')
+    const pair = await pairFor('alice')
     const res = await post('/api/logout/', { refresh: pair.refresh })
     t.equal(res.statusCode, 200)
     t.same(res.json(), { detail: 'Logout realizado.' })
@@ -113,7 +118,7 @@ t.test('tokens', async t => {
     t.same(twice.json(), { error: 'Token inválido ou já invalidado.' })
     t.equal((await me(`Bearer ${pair.access}`)).statusCode, 200, 'the access token stays valid until it expires (§2.5)')
 
-    const viaCookie = await loginAs('alice')
+    const viaCookie = await pairFor('alice')
     const c = await app.inject({ method: 'POST', url: '/api/logout/', headers: { cookie: `access=x; refresh=${viaCookie.refresh}` } })
     t.equal(c.statusCode, 200, 'refresh cookie as fallback')
     t.same((await post('/api/refresh/', { refresh: viaCookie.refresh })).json().error, 'Token is blacklisted')
@@ -125,7 +130,7 @@ t.test('tokens', async t => {
   })
 
   t.test('verify-token accepts access and refresh tokens; errors per §5.5', async t => {
-    const pair = await loginAs('alice')
+    const pair = await pairFor('alice')
     for (const token of [pair.access, pair.refresh]) {
       const res = await post('/api/verify-token/', { token })
       t.equal(res.statusCode, 200)
@@ -148,7 +153,7 @@ t.test('tokens', async t => {
   })
 
   t.test('bearer header parsing and the 401 bodies of §1.4', async t => {
-    const pair = await loginAs('alice')
+    const pair = await pairFor('alice')
     const noCredentials = { detail: 'Authentication credentials were not provided.' }
     for (const header of [undefined, `bearer ${pair.access}`, `Token ${pair.access}`, '']) {
       const res = await me(header)
@@ -196,7 +201,7 @@ t.test('tokens', async t => {
 
   t.test('inactive or deleted users get 401 with a valid token, no e-mail fallback (§12.5)', async t => {
     const dave = await seed.user({ name: 'dave' })
-    const pair = await loginAs('dave')
+    const pair = await pairFor('dave')
     await knex('authentication_userprofile').where({ id: dave.id }).update({ is_active: false })
     const inactive = await me(`Bearer ${pair.access}`)
     t.equal(inactive.statusCode, 401)
@@ -207,7 +212,7 @@ t.test('tokens', async t => {
 
     // A deleted user's token must not resolve to whoever holds the e-mail now.
     const erin = await seed.user({ name: 'erin', email: 'erin@example.com' })
-    const erinPair = await loginAs('erin')
+    const erinPair = await pairFor('erin')
     await knex('token_blacklist_outstandingtoken').where({ user_id: erin.id }).update({ user_id: null })
     await knex('authentication_userprofile').where({ id: erin.id }).delete()
     await seed.user({ name: 'erin2', email: 'erin@example.com' })
