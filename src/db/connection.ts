@@ -8,6 +8,8 @@ import { toDbDateTime } from './time.js'
 const require = createRequire(import.meta.url)
 // knex's own better-sqlite3 dialect; subclassed below so bound Dates use the storage text form.
 const BetterSqliteClient = require('knex/lib/dialects/better-sqlite3/index.js') as new (config: Knex.Config) => Knex.Client
+// knex's own mysql2 dialect; subclassed below to give every statement a deadline.
+const Mysql2Client = require('knex/lib/dialects/mysql2/index.js') as new (config: Knex.Config) => Knex.Client
 
 const knexFactory = ((knexModule as unknown as { knex?: typeof knexModule }).knex ?? knexModule) as typeof knexModule
 
@@ -27,6 +29,63 @@ class EnlaightSqliteClient extends (BetterSqliteClient as unknown as new (config
       if (typeof b === 'boolean') return b ? 1 : 0
       return b
     })
+  }
+}
+
+/**
+ * How long the server waits on MariaDB before answering 503 (issue 7: a lost database must not hang requests).
+ * A reset or refused connection fails at once; these bound the silent cases (a partition, a dead host).
+ */
+export interface DbTimeouts {
+  /** TCP connect + handshake of a new connection. */
+  connectTimeoutMs: number
+  /** Waiting for a pooled connection (all busy, or new ones failing). */
+  acquireTimeoutMs: number
+  /**
+   * No answer to a statement within this long: the connection is destroyed (so it never returns to the pool
+   * with a query still pending) and the statement fails as 'unavailable'. DDL is exempt (migrations may run
+   * long on big tables). 0 disables.
+   */
+  statementTimeoutMs: number
+}
+
+export const DEFAULT_DB_TIMEOUTS: DbTimeouts = { connectTimeoutMs: 3000, acquireTimeoutMs: 4000, statementTimeoutMs: 5000 }
+
+const DDL = /^\s*(create|alter|drop|rename|truncate|optimize|analyze)\b/i
+
+interface Mysql2Connection {
+  threadId?: number
+  stream?: { destroy(): void }
+  destroy(): void
+}
+type QueryObject = { sql?: string } & Record<string, unknown>
+
+/**
+ * mysql2 has no statement deadline that frees the connection (its `timeout` query option leaves the command
+ * queued on the connection, which knex then hands to the next request). Here a statement that gets no answer
+ * in time rejects with PROTOCOL_SEQUENCE_TIMEOUT (classified 'unavailable' → 503) and its connection is
+ * destroyed; knex's validateConnection then drops it from the pool, and new connections are made on demand.
+ */
+class EnlaightMysqlClient extends (Mysql2Client as unknown as new (config: Knex.Config) => Knex.Client & {
+  _query(connection: Mysql2Connection, obj: QueryObject | string): Promise<unknown>
+}) {
+  override _query(connection: Mysql2Connection, obj: QueryObject | string): Promise<unknown> {
+    const deadline = (this.config as { statementTimeoutMs?: number }).statementTimeoutMs ?? 0
+    const sql = typeof obj === 'string' ? obj : obj?.sql ?? ''
+    const query = super._query(connection, obj)
+    if (!deadline || DDL.test(sql)) return query
+    let timer: NodeJS.Timeout | undefined
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        connection.destroy()
+        connection.stream?.destroy()
+        const err = Object.assign(new Error(`No answer from the database within ${deadline} ms`), {
+          code: 'PROTOCOL_SEQUENCE_TIMEOUT', fatal: true,
+        })
+        reject(err)
+      }, deadline)
+    })
+    return Promise.race([query, expired]).finally(() => clearTimeout(timer))
   }
 }
 
@@ -91,7 +150,7 @@ const knexLog = {
   },
 }
 
-export function createKnex(databaseUrl: string): Knex {
+export function createKnex(databaseUrl: string, timeouts: Partial<DbTimeouts> = {}): Knex {
   const parsed = parseDatabaseUrl(databaseUrl)
   if (parsed.dialect === 'sqlite') {
     const file = parsed.sqlitePath!
@@ -120,9 +179,11 @@ export function createKnex(databaseUrl: string): Knex {
     })
   }
   const m = parsed.mysql!
+  const t = { ...DEFAULT_DB_TIMEOUTS, ...timeouts }
   return knexFactory({
-    client: 'mysql2',
+    client: EnlaightMysqlClient as unknown as typeof Knex.Client,
     log: knexLog,
+    statementTimeoutMs: t.statementTimeoutMs,
     connection: {
       host: m.host,
       port: m.port,
@@ -139,12 +200,12 @@ export function createKnex(databaseUrl: string): Knex {
       // and the API prints. Models normalise the text (src/db/time.ts).
       dateStrings: true,
       typeCast: mysqlTypeCast,
-      connectTimeout: 10000,
+      connectTimeout: t.connectTimeoutMs,
     } as Knex.MySql2ConnectionConfig,
     pool: {
       min: 0,
       max: 10,
-      acquireTimeoutMillis: 10000,
+      acquireTimeoutMillis: t.acquireTimeoutMs,
       idleTimeoutMillis: 30000,
       afterCreate(conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
         // utf8mb4_unicode_ci like the tables; UTC text in and out; READ COMMITTED like Django.
@@ -154,8 +215,8 @@ export function createKnex(databaseUrl: string): Knex {
         })
       },
     },
-    acquireConnectionTimeout: 10000,
-  })
+    acquireConnectionTimeout: t.acquireTimeoutMs,
+  } as Knex.Config)
 }
 
 export function dialectOf(knex: Knex): Dialect {
