@@ -30,6 +30,7 @@ export interface RateLimitDeclaration {
 }
 
 const NAMESPACE = 'enlaight-rl:'
+const REDIS_CONNECT_MS = 2000
 // Local counters kept per route; an LRU this size is not flushed by a burst of made-up e-mails.
 const LOCAL_CACHE_ENTRIES = 50_000
 
@@ -40,7 +41,7 @@ export async function registerRateLimits(app: FastifyInstance, config: Config): 
     app.decorate('quota', { consume: async () => true } satisfies Quota)
     return
   }
-  const redis = redisUrl ? connectRedis(app, redisUrl) : null
+  const redis = redisUrl ? await connectRedis(app, redisUrl) : null
   app.decorate('quota', redis ? redisQuota(redis, limits) : localQuota(limits))
 
   // Runs before the plugin's own onRoute hook (registered below), turning a declaration into plugin options.
@@ -128,9 +129,9 @@ function addPreHandler(route: RouteOptions, hook: PreHandler) {
   route.preHandler = [...(Array.isArray(existing) ? existing : existing ? [existing] : []), hook] as RouteOptions['preHandler']
 }
 
-function connectRedis(app: FastifyInstance, url: string): Redis {
+async function connectRedis(app: FastifyInstance, url: string): Promise<Redis> {
   // No offline queue and one retry: while Redis is away a request fails fast and is let through (skipOnError).
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 })
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: REDIS_CONNECT_MS })
   let reported = false
   redis.on('error', err => {
     if (!reported) app.log.warn({ err: { message: err.message } }, 'rate limit store (Redis) unavailable')
@@ -138,6 +139,13 @@ function connectRedis(app: FastifyInstance, url: string): Redis {
   })
   redis.on('ready', () => { reported = false })
   app.addHook('onClose', async () => { redis.disconnect() })
+  // Wait for the connection, so the first requests are counted too; a Redis that is down does not block start-up.
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([
+    new Promise(resolve => redis.once('ready', resolve)),
+    new Promise(resolve => { timer = setTimeout(resolve, REDIS_CONNECT_MS) }),
+  ])
+  clearTimeout(timer)
   return redis
 }
 
