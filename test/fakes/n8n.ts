@@ -59,6 +59,9 @@ export interface FakeN8n {
   addKb(name: string, description?: string | null, hash?: string): KbRow
   /** Fail the next `times` requests (default: every request) whose path contains `path` (default: any). */
   fail(failure: Failure, opts?: { path?: string, times?: number }): void
+  /** Disarms every failure (state is kept). */
+  clearFailures(): void
+  /** Forgets everything: failures, records, KBs, files, messages, switches. */
   reset(): void
   close(): Promise<void>
 }
@@ -89,6 +92,9 @@ export async function startFakeN8n(options: { key?: string } = {}): Promise<Fake
     },
     fail(failure, opts = {}) {
       failures.push({ failure, path: opts.path ?? null, left: opts.times ?? Infinity })
+    },
+    clearFailures() {
+      failures = []
     },
     reset() {
       failures = []
@@ -251,9 +257,10 @@ export async function startFakeN8n(options: { key?: string } = {}): Promise<Fake
       run(body, _parts, res) {
         const ids = new Set(Array.isArray(body.session_ids) ? body.session_ids.map(String) : [])
         const parts = Array.isArray(body.search_query) ? body.search_query.map(String) : []
-        const needle = parts.join('').replaceAll('%', '').toLowerCase()
-        const data = fake.messages.filter(m =>
-          (fake.searchIgnoresSessions || ids.has(m.session_id)) && m.message.content.toLowerCase().includes(needle))
+        // The real workflow is not in the repository (§6.11): here every word of the query must occur.
+        const terms = parts.join(' ').replaceAll('%', ' ').toLowerCase().split(/\s+/).filter(Boolean)
+        const data = fake.messages.filter(m => (fake.searchIgnoresSessions || ids.has(m.session_id))
+          && terms.every(term => m.message.content.toLowerCase().includes(term)))
         send(res, 200, { data })
       },
     },

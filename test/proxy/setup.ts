@@ -1,6 +1,6 @@
 // Shared set-up for the proxy tests: the real app (proxy engine wired) talking to a fake n8n on 127.0.0.1.
 import type { Test } from 'tap'
-import { closeUpstreamPools, proxyEngine } from '../../src/engine/proxy/index.js'
+import { closeUpstreamPools, createProxyEngine, type ProxyOptions } from '../../src/engine/proxy/index.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { startFakeN8n, type FakeN8n } from '../fakes/n8n.js'
 
@@ -8,7 +8,7 @@ export interface ProxyWorld extends TestApp {
   n8n: FakeN8n
 }
 
-export async function proxyWorld(t: Test, env: Record<string, string> = {}): Promise<ProxyWorld> {
+export async function proxyWorld(t: Test, env: Record<string, string> = {}, engine: ProxyOptions = {}): Promise<ProxyWorld> {
   const n8n = await startFakeN8n({ key: 'k-secret-123' })
   t.teardown(async () => {
     await n8n.close()
@@ -16,7 +16,7 @@ export async function proxyWorld(t: Test, env: Record<string, string> = {}): Pro
   })
   const world = await buildTestApp(t, {
     env: { N8N_BASE_URL: n8n.url, N8N_KB_KEY: n8n.key, ...env },
-    build: { engines: { n8n: proxyEngine } },
+    build: { engines: { n8n: createProxyEngine(engine) } },
   })
   return { ...world, n8n }
 }

@@ -21,20 +21,23 @@ const KB_FORBIDDEN = 'You do not have access to this knowledge base.'
 export interface ProxyOptions {
   /** Caps every declared deadline (tests exercise timeouts without waiting 15 s). */
   maxTimeoutMs?: number
+  /** Caps every declared upload limit (tests exercise the limit without sending 100 MB). */
+  maxUploadBytes?: number
 }
 
 export function createProxyEngine(options: ProxyOptions = {}): OperationFactory {
-  return (route: RouteEntry) => bindRule(capTimeouts(compileRule(route), options.maxTimeoutMs))
+  return (route: RouteEntry) => bindRule(capLimits(compileRule(route), options))
 }
 
 /** The engine buildApp registers for kind 'n8n' operations. */
 export const proxyEngine: OperationFactory = createProxyEngine()
 
-function capTimeouts(rule: Rule, cap: number | undefined): Rule {
-  if (!cap) return rule
+function capLimits(rule: Rule, { maxTimeoutMs, maxUploadBytes }: ProxyOptions): Rule {
+  const cap = maxTimeoutMs ?? Infinity
   const capped = (c: CallSpec | null) => c && { ...c, timeoutMs: Math.min(c.timeoutMs, cap) }
   const steps = Object.fromEntries(Object.entries(rule.steps).map(([k, c]) => [k, capped(c)!]))
-  return { ...rule, call: capped(rule.call), verify: capped(rule.verify), steps }
+  const maxUpload = Math.min(rule.maxUploadBytes, maxUploadBytes ?? Infinity)
+  return { ...rule, call: capped(rule.call), verify: capped(rule.verify), steps, maxUploadBytes: maxUpload }
 }
 
 function bindRule(rule: Rule): Operation {

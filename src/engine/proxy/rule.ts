@@ -144,6 +144,10 @@ export function compileRule(route: RouteEntry): Rule {
   if (fileInputs.length > 1) fail('at most one file input')
   if (fileInputs.length === 1 && route.multipart !== 'stream') fail('a file input needs x-multipart: stream (uploads are never buffered)')
 
+  const checked = <T>(parse: () => T, where: string): T => {
+    try { return parse() } catch (err) { return fail(`${where}: ${(err as Error).message}`) }
+  }
+
   const compileCall = (name: string, spec: Static<typeof Call>): CallSpec => {
     const send = spec.send ?? 'none'
     const refs = send === 'none' ? [] : 'json' in send ? (Array.isArray(send.json) ? send.json : Object.values(send.json)) : send.multipart
@@ -157,7 +161,7 @@ export function compileRule(route: RouteEntry): Rule {
       webhook: spec.webhook,
       method: spec.method,
       send,
-      timeoutMs: spec.timeout ? parseDuration(spec.timeout) : isUpload ? UPLOAD_TIMEOUT_MS : JSON_TIMEOUT_MS,
+      timeoutMs: spec.timeout ? checked(() => parseDuration(spec.timeout!), `${name}.timeout`) : isUpload ? UPLOAD_TIMEOUT_MS : JSON_TIMEOUT_MS,
       key: spec.key ?? 'kb',
     }
   }
@@ -226,7 +230,7 @@ export function compileRule(route: RouteEntry): Rule {
     verify,
     steps,
     sequence,
-    maxUploadBytes: rule.maxUpload ? parseSize(rule.maxUpload) : DEFAULT_MAX_UPLOAD,
+    maxUploadBytes: rule.maxUpload ? checked(() => parseSize(rule.maxUpload!), 'maxUpload') : DEFAULT_MAX_UPLOAD,
     processor,
     empty: rule.empty ?? null,
     links: rule.links ?? null,
@@ -243,5 +247,7 @@ export function parseDuration(text: string): number {
 
 export function parseSize(text: string): number {
   const m = /^([0-9]+)(B|KB|MB)$/.exec(text)!
-  return Number(m[1]) * (m[2] === 'MB' ? 1024 * 1024 : m[2] === 'KB' ? 1024 : 1)
+  const bytes = Number(m[1]) * (m[2] === 'MB' ? 1024 * 1024 : m[2] === 'KB' ? 1024 : 1)
+  if (bytes < 1 || bytes > 2 * 1024 * 1024 * 1024) throw new RuleError(`size ${text} is outside 1B..2048MB`)
+  return bytes
 }
