@@ -31,7 +31,6 @@ export type CustomOperationId =
   | 'translateBatch'
   | 'translateText'
   | 'translateTexts'
-  | 'updateBoard'
   | 'updateMe'
   | 'verifyToken'
 
@@ -64,7 +63,6 @@ export interface HandlerMap {
   translateBatch: Handler<'translateBatch'>
   translateText: Handler<'translateText'>
   translateTexts: Handler<'translateTexts'>
-  updateBoard: Handler<'updateBoard'>
   updateMe: Handler<'updateMe'>
   verifyToken: Handler<'verifyToken'>
 }

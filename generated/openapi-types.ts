@@ -54,7 +54,7 @@ export interface paths {
          * Replace one board's content
          * @description resources §7.4 (the original ignored the id and was broken), DECISIONS 11: replaces the `config`
          *     of board `{id}` with `data` (a string of at most 256 KB). Same permissions as `PUT /api/boards/`
-         *     for the board's project. PATCH and DELETE → 405. Custom handler (shares the save logic).
+         *     for the board's project. PATCH and DELETE → 405.
          */
         put: operations["updateBoard"];
         post?: never;

@@ -17,6 +17,4 @@ export const stubs = {
   redirectInviteConfirm: notImplemented('redirectInviteConfirm'),
   removeUserRole: notImplemented('removeUserRole'),
   resetPassword: notImplemented('resetPassword'),
-  saveBoard: notImplemented('saveBoard'),
-  updateBoard: notImplemented('updateBoard'),
 } satisfies Partial<HandlerMap>

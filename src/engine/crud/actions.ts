@@ -33,7 +33,7 @@ function lookupId(c: Compiled, state: RequestState): string | number {
   return raw
 }
 
-/** "May this caller ever do this?" — refused before any lookup (like DRF's permission classes). */
+/** "May this caller ever do this?" — for actions without a row (create, bulk delete). */
 function requireAbility(c: Compiled, state: RequestState, action = c.policyAction) {
   if (!state.policies.can(state.user, action, c.subject)) throw new ApiError('forbidden')
 }
@@ -51,8 +51,10 @@ async function visibleRow(c: Compiled, state: RequestState, id: string | number,
   return row
 }
 
+/** After the row was found visible: may the caller do this to it? (DECISIONS: invisible 404, else 403.) */
 async function requireRowAbility(c: Compiled, state: RequestState, row: any, action = c.policyAction) {
   if (action === 'read') return
+  if (!state.policies.can(state.user, action, c.subject)) throw new ApiError('forbidden') // no rule at all: no query
   const ok = await state.policies.canOnRow(state.user, action, c.subject, row[c.meta.idColumn], { db: state.db })
   if (!ok) throw new ApiError('forbidden')
 }
@@ -313,7 +315,6 @@ export async function create(c: Compiled, state: RequestState): Promise<Result> 
 }
 
 export async function update(c: Compiled, state: RequestState): Promise<Result> {
-  requireAbility(c, state)
   const id = lookupId(c, state)
   const row = await visibleRow(c, state, id)
   await requireRowAbility(c, state, row)
@@ -339,7 +340,6 @@ export async function update(c: Compiled, state: RequestState): Promise<Result> 
 // ---- delete ---------------------------------------------------------------------------------------
 
 export async function remove(c: Compiled, state: RequestState): Promise<Result> {
-  requireAbility(c, state)
   const id = lookupId(c, state)
   const row = await visibleRow(c, state, id)
   await requireRowAbility(c, state, row)
@@ -435,7 +435,6 @@ async function countLinks(state: RequestState, rel: ManyToMany, ownerId: string)
 }
 
 async function relationTarget(c: Compiled, state: RequestState) {
-  requireAbility(c, state)
   const id = lookupId(c, state)
   const row = await visibleRow(c, state, id)
   await requireRowAbility(c, state, row)
