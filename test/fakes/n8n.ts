@@ -56,6 +56,8 @@ export interface FakeN8n {
   delayMs: number
   /** Keep request records (off for benchmarks). */
   record: boolean
+  /** Body bytes read so far over all requests, counted as they arrive (shows streaming). */
+  bytesReceived: number
   addKb(name: string, description?: string | null, hash?: string): KbRow
   /** Fail the next `times` requests (default: every request) whose path contains `path` (default: any). */
   fail(failure: Failure, opts?: { path?: string, times?: number }): void
@@ -85,6 +87,7 @@ export async function startFakeN8n(options: { key?: string } = {}): Promise<Fake
     searchIgnoresSessions: false,
     delayMs: 0,
     record: true,
+    bytesReceived: 0,
     addKb(name, description = '', hash = newHash()) {
       const row: KbRow = { id: nextId++, name, description, avatar: null, hash_id: hash, created_at: new Date().toISOString() }
       fake.kbs.set(hash, row)
@@ -131,11 +134,12 @@ export async function startFakeN8n(options: { key?: string } = {}): Promise<Fake
     let parts: RecordedPart[] | null = null
     let bodySize = 0
     if (boundary) {
-      const parsed = await readMultipart(req, boundary[1] ?? boundary[2])
+      const parsed = await readMultipart(req, boundary[1] ?? boundary[2], n => { fake.bytesReceived += n })
       parts = parsed.parts
       bodySize = parsed.size
     } else {
       const raw = await readAll(req)
+      fake.bytesReceived += raw.length
       bodySize = raw.length
       // n8n parses JSON bodies for every method, GET and DELETE included (§7.1).
       if (raw.length > 0) try { json = JSON.parse(raw.toString('utf8')) } catch { json = undefined }
@@ -333,7 +337,7 @@ async function readAll(req: IncomingMessage): Promise<Buffer> {
  * A streaming multipart/form-data reader: parts are counted (size, sha256) as bytes arrive, never held whole,
  * so a 50 MB upload costs the fake no memory. Text fields keep their value (at most 64 KB).
  */
-async function readMultipart(req: IncomingMessage, boundary: string): Promise<{ parts: RecordedPart[], size: number }> {
+async function readMultipart(req: IncomingMessage, boundary: string, onBytes: (n: number) => void): Promise<{ parts: RecordedPart[], size: number }> {
   const delimiter = Buffer.from(`\r\n--${boundary}`)
   const parts: RecordedPart[] = []
   let buf: Buffer = Buffer.from('\r\n') // the first delimiter has no leading CRLF
@@ -356,6 +360,7 @@ async function readMultipart(req: IncomingMessage, boundary: string): Promise<{ 
 
   for await (const chunk of req) {
     size += (chunk as Buffer).length
+    onBytes((chunk as Buffer).length)
     if (state === 'done') continue
     buf = buf.length === 0 ? chunk as Buffer : Buffer.concat([buf, chunk as Buffer])
     for (;;) {
