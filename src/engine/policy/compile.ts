@@ -36,8 +36,10 @@ const SQL_OP: Record<CmpOp, string> = { eq: '=', gt: '>', gte: '>=', lt: '<', lt
 
 /** Where the columns of the current model come from: a table alias, or literal values (a row not in the DB). */
 export type Outer =
-  | { kind: 'alias', alias: string, only?: { col: string, ref: string } }
+  | { kind: 'alias', alias: string }
   | { kind: 'values', values: Record<string, unknown> }
+  /** Only the key column is known (from a join table or a foreign key): the table itself is skipped. */
+  | { kind: 'key', col: string, ref: Ref }
 
 export interface CompileContext {
   schema: Schema
@@ -105,6 +107,11 @@ function build(ctx: CompileContext, model: ModelInfo, outer: Outer, hops: Relati
       return { k: 'and', items: [notNull(fk), leaf(fk, op, value)] }
     }
     if (isNullRef(fk)) return FALSE
+    // The next hop starts from the related key (e.g. board.project -> project.members): follow it from
+    // the foreign key, without reading the related table (the foreign key constraint guarantees the row).
+    if (!endsHere && rest[0].kind !== 'belongsTo' && rest[0].ownerCol === hop.relatedCol) {
+      return build(ctx, related, { kind: 'key', col: hop.relatedCol, ref: fk }, rest, column, op, value)
+    }
     const alias = ctx.nextAlias()
     return { k: 'exists', table: related.table, alias, links: [[`${alias}.${hop.relatedCol}`, fk]], where: inner({ kind: 'alias', alias }) }
   }
@@ -125,7 +132,7 @@ function build(ctx: CompileContext, model: ModelInfo, outer: Outer, hops: Relati
   if (onlyKey) {
     return {
       k: 'exists', table: hop.joinTable!, alias: j, links: [[`${j}.${hop.joinOwnerCol}`, key]],
-      where: inner({ kind: 'alias', alias: j, only: { col: hop.relatedCol, ref: throughKey } }),
+      where: inner({ kind: 'key', col: hop.relatedCol, ref: { sql: throughKey } }),
     }
   }
   const alias = ctx.nextAlias()
@@ -138,9 +145,9 @@ function build(ctx: CompileContext, model: ModelInfo, outer: Outer, hops: Relati
 
 function resolve(outer: Outer, col: string): Ref {
   if (outer.kind === 'values') return { value: outer.values[col] ?? null }
-  if (outer.only) {
-    if (col !== outer.only.col) throw new Error(`policy compiler: column ${col} not available through the join table`)
-    return { sql: outer.only.ref }
+  if (outer.kind === 'key') {
+    if (col !== outer.col) throw new Error(`policy compiler: only ${outer.col} is known here, not ${col}`)
+    return outer.ref
   }
   return { sql: `${outer.alias}.${col}` }
 }
