@@ -17,6 +17,7 @@ export type CustomOperationId =
   | 'getRootHealth'
   | 'getUserAvatar'
   | 'inviteUser'
+  | 'listImpersonations'
   | 'listRoles'
   | 'listUserRoles'
   | 'login'
@@ -49,6 +50,7 @@ export interface HandlerMap {
   getRootHealth: Handler<'getRootHealth'>
   getUserAvatar: Handler<'getUserAvatar'>
   inviteUser: Handler<'inviteUser'>
+  listImpersonations: Handler<'listImpersonations'>
   listRoles: Handler<'listRoles'>
   listUserRoles: Handler<'listUserRoles'>
   login: Handler<'login'>

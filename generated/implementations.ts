@@ -5,34 +5,40 @@ import * as boardsHandlers from '../src/handlers/boards.js'
 import * as debugHandlers from '../src/handlers/debug.js'
 import * as healthHandlers from '../src/handlers/health.js'
 import * as i18nHandlers from '../src/handlers/i18n.js'
+import * as impersonationHandlers from '../src/handlers/impersonation.js'
+import * as invitesHandlers from '../src/handlers/invites.js'
+import * as passwordHandlers from '../src/handlers/password.js'
+import * as rolesHandlers from '../src/handlers/roles.js'
 import * as supersetHandlers from '../src/handlers/superset.js'
+import * as usersHandlers from '../src/handlers/users.js'
 import type { HandlerMap } from './handlers.js'
 import { stubs } from './stubs.js'
 
 /** The complete map the server binds: the type checker names a missing or mistyped handler. */
 export const implementations: HandlerMap = {
-  addUserRole: stubs.addUserRole,
+  addUserRole: rolesHandlers.addUserRole,
   checkToken: debugHandlers.checkToken,
-  confirmInvite: stubs.confirmInvite,
+  confirmInvite: invitesHandlers.confirmInvite,
   createGuestToken: supersetHandlers.createGuestToken,
-  createUser: stubs.createUser,
-  forgotPassword: stubs.forgotPassword,
+  createUser: usersHandlers.createUser,
+  forgotPassword: passwordHandlers.forgotPassword,
   getHealth: healthHandlers.getHealth,
   getHealthDb: healthHandlers.getHealthDb,
   getMe: authHandlers.getMe,
   getRootHealth: healthHandlers.getRootHealth,
   getUserAvatar: stubs.getUserAvatar,
-  inviteUser: stubs.inviteUser,
-  listRoles: stubs.listRoles,
-  listUserRoles: stubs.listUserRoles,
+  inviteUser: invitesHandlers.inviteUser,
+  listImpersonations: impersonationHandlers.listImpersonations,
+  listRoles: rolesHandlers.listRoles,
+  listUserRoles: rolesHandlers.listUserRoles,
   login: authHandlers.login,
-  loginAs: stubs.loginAs,
+  loginAs: impersonationHandlers.loginAs,
   logout: authHandlers.logout,
-  redirectInviteConfirm: stubs.redirectInviteConfirm,
+  redirectInviteConfirm: invitesHandlers.redirectInviteConfirm,
   refreshToken: authHandlers.refreshToken,
   register: authHandlers.register,
-  removeUserRole: stubs.removeUserRole,
-  resetPassword: stubs.resetPassword,
+  removeUserRole: rolesHandlers.removeUserRole,
+  resetPassword: passwordHandlers.resetPassword,
   saveBoard: boardsHandlers.saveBoard,
   translateBatch: i18nHandlers.translateBatch,
   translateText: i18nHandlers.translateText,

@@ -594,7 +594,7 @@ export interface paths {
         /**
          * Accept an invitation and set a password
          * @description auth-and-users §5.13, DECISIONS 8. Query: `email`, `token` (any UUID spelling), optional
-         *     `project_id`; body: `password` (sign-up rules apply, DECISIONS 8; not trimmed). On success the
+         *     `project_id`; body: `password` (trimmed like login, sign-up rules apply, DECISIONS 8). On success the
          *     user becomes active with the invite's role and client, joins the invite's project, and the invite
          *     is deleted. No tokens are returned.
          */
@@ -897,9 +897,33 @@ export interface paths {
         /**
          * Impersonate a user (admins only)
          * @description auth-and-users §5.11, DECISIONS 2 and Roles: admins only, and only non-admin targets; every use
-         *     is logged. GET, not POST. Returns a bare pair (§2.2) for the target and records its refresh token.
+         *     is logged (table `enlaight_impersonation_log`, readable at `/api/login-as/log/`, and the server log).
+         *     GET, not POST. Returns a bare pair (§2.2) for the target, plus an `impersonator` claim (the admin's
+         *     id), and records its refresh token.
          */
         get: operations["loginAs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/login-as/log/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The impersonation audit log (admins only)
+         * @description New (issue 6): every use of `GET /api/login-as/<uuid>/` is recorded (who, whom, when, from which
+         *     address) in `enlaight_impersonation_log`. Administrators read it here, newest first, in the page
+         *     envelope (page size 10, `page_size` up to 100). A deleted user shows as `null`.
+         */
+        get: operations["listImpersonations"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1041,7 +1065,7 @@ export interface paths {
         /**
          * Set a new password with a reset token
          * @description auth-and-users §5.15, DECISIONS 3 and 8. `email` and `token` come from the query string (as in
-         *     the e-mailed link), `new_password` from the body (not trimmed; sign-up rules apply). An unknown
+         *     the e-mailed link), `new_password` from the body (trimmed like login; sign-up rules apply, DECISIONS 8). An unknown
          *     e-mail gets the same 400 as a bad token. The token is single-use.
          */
         post: operations["resetPassword"];
@@ -1682,7 +1706,7 @@ export interface components {
             name?: string;
         };
         ConfirmInviteRequest: {
-            /** @description New password (sign-up rules, not trimmed). */
+            /** @description New password (trimmed like login, then the sign-up rules). */
             password?: string;
         };
         CreatedUser: {
@@ -1834,6 +1858,29 @@ export interface components {
             /** @constant */
             status: "ok";
         };
+        ImpersonationEntry: {
+            actor: components["schemas"]["ImpersonationUser"];
+            /** Format: date-time */
+            created_at: string;
+            id: components["schemas"]["Uuid"];
+            /** @description Client address of the request (after TRUST_PROXY). */
+            ip: string | null;
+            target: components["schemas"]["ImpersonationUser"];
+        };
+        ImpersonationPage: {
+            count: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["ImpersonationEntry"][];
+        };
+        /** @description The user as it is now; null when the account was deleted. */
+        ImpersonationUser: {
+            email: string;
+            id: components["schemas"]["Uuid"];
+            username: string;
+        } | null;
         /** @description Checked by the handler, which answers the `{"error": ...}` shapes of auth-and-users §5.12. */
         InviteRequest: {
             /** @description Admins only; else ignored. */
@@ -2086,7 +2133,7 @@ export interface components {
             };
         };
         ResetPasswordRequest: {
-            /** @description New password (sign-up rules, not trimmed). */
+            /** @description New password (trimmed like login, then the sign-up rules). */
             new_password?: string;
         };
         /**
@@ -3823,7 +3870,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Invitation stored; the e-mail is sent after the reply. */
+            /** @description Invitation stored and its e-mail handed to the SMTP server. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3862,6 +3909,15 @@ export interface operations {
             };
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
+            /** @description The e-mail could not be sent; the invitation was withdrawn (nothing is kept), so inviting again is the retry. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
         };
     };
     redirectInviteConfirm: {
@@ -4435,6 +4491,34 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+        };
+    };
+    listImpersonations: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number (or `last`). A page past the end, `0` or a non-number → 404 `Invalid page.`. */
+                page?: components["parameters"]["Page"];
+                /** @description Page size, default 10, at most 100 (larger values are clamped; invalid values fall back to 10). */
+                page_size?: components["parameters"]["PageSize"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of impersonation records. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImpersonationPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["InvalidPage"];
         };
     };
     login: {

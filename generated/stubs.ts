@@ -5,16 +5,5 @@ import type { HandlerMap } from './handlers.js'
 
 /** Custom operations declared in openapi.yaml that have no handler in src/handlers/ yet: they answer 501. */
 export const stubs = {
-  addUserRole: notImplemented('addUserRole'),
-  confirmInvite: notImplemented('confirmInvite'),
-  createUser: notImplemented('createUser'),
-  forgotPassword: notImplemented('forgotPassword'),
   getUserAvatar: notImplemented('getUserAvatar'),
-  inviteUser: notImplemented('inviteUser'),
-  listRoles: notImplemented('listRoles'),
-  listUserRoles: notImplemented('listUserRoles'),
-  loginAs: notImplemented('loginAs'),
-  redirectInviteConfirm: notImplemented('redirectInviteConfirm'),
-  removeUserRole: notImplemented('removeUserRole'),
-  resetPassword: notImplemented('resetPassword'),
 } satisfies Partial<HandlerMap>
