@@ -70,7 +70,7 @@ async function explain(args: Args): Promise<number> {
     }
     const id = rawId === undefined ? undefined : normaliseId(policies, subject, rawId)
     const result = await policies.explain(user, action, subject, id)
-    print(result, user ? `${user.email} (stored role ${JSON.stringify(user.role)})` : 'anonymous', policies)
+    print(result, user ? `${user.email} (stored role ${JSON.stringify(user.role)})` : 'anonymous')
     return 0
   } finally {
     await knex.destroy()
@@ -84,7 +84,7 @@ function normaliseId(policies: PolicySet, subject: string, raw: string): string 
   return /^\d+$/.test(raw) ? Number(raw) : raw
 }
 
-function print(r: Explanation, who: string, policies: PolicySet) {
+function print(r: Explanation, who: string) {
   const target = r.id === undefined ? `any ${r.subject}` : `${r.subject} ${r.id}${r.rowExists ? '' : ' (no such row)'}`
   console.log(`decision: ${r.decision.toUpperCase()}  ${r.action} ${target}`)
   console.log(`as:       ${who} -> role ${r.role}`)
@@ -102,7 +102,6 @@ function print(r: Explanation, who: string, policies: PolicySet) {
   }
   console.log('list SQL:')
   console.log(`  ${r.sql.text}`)
-  void policies
 }
 
 async function main(argv: string[]): Promise<number> {
