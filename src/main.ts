@@ -6,6 +6,9 @@ import { createKnex } from './db/connection.js'
 import { migrateToLatest } from './db/migrate.js'
 import { ensureAdmin } from './db/seed-admin.js'
 
+// Below Kubernetes' default 30 s termination grace period, so the drain ends on our terms.
+const DRAIN_TIMEOUT_MS = 25_000
+
 async function start() {
   let config: Config
   try {
@@ -27,8 +30,23 @@ async function start() {
     if (closing) return
     closing = true
     app.log.info({ signal }, 'shutting down: draining in-flight requests')
-    await app.close()
-    await knex.destroy()
+    // app.close() waits for every open socket, and a keep-alive socket whose request finishes during the drain
+    // would stay open for keepAliveTimeout (72 s): close each one as soon as its last response is out.
+    const reaper = setInterval(() => app.server.closeIdleConnections(), 100)
+    // A request that never finishes must not keep the process alive past the orchestrator's grace period.
+    const deadline = setTimeout(() => {
+      app.log.error({ drainTimeoutMs: DRAIN_TIMEOUT_MS }, 'shutdown: requests still in flight after the drain timeout, exiting')
+      process.exit(1)
+    }, DRAIN_TIMEOUT_MS)
+    try {
+      await app.close()
+      await knex.destroy()
+    } catch (err) {
+      app.log.error({ err }, 'shutdown failed')
+      process.exit(1)
+    }
+    clearInterval(reaper)
+    clearTimeout(deadline)
     process.exit(0)
   }
   process.once('SIGTERM', () => void shutdown('SIGTERM'))
