@@ -36,7 +36,7 @@ export const saveBoard: Handler<'saveBoard'> = async ({ body, user, deps }) => {
       if (!project) throw new ApiError('not_found', { detail: 'No Projects matches the given query.' })
     } else {
       // The board list's order: the caller's member projects by name, then id (admins too).
-      project = await Project.query(trx).whereExists(Project.relatedQuery('members').where('authentication_userprofile.id', user!.id))
+      project = await Project.query(trx).whereExists(Project.relatedQuery('members').alias('m').where('m.id', user!.id))
         .orderBy('name').orderBy('id').first()
       if (!project) throw new ApiError('bad_request', { detail: 'No project to save the board for.' })
     }
