@@ -128,7 +128,9 @@ export class PolicySet {
     const modelClass = query.modelClass()
     const name = subject ?? this.nameOf(modelClass.tableName)
     const tableRef = (query as any).tableRefFor(modelClass) as string
-    applyPred(query, this.predicate(user, action, name, tableRef, options), knexOf(modelClass))
+    // The query's own knex (its transaction, or the model's binding) builds the subqueries.
+    const knex = ((query as any).knex?.() as Knex | undefined) ?? knexOf(modelClass)
+    applyPred(query, this.predicate(user, action, name, tableRef, options), knex)
     return query
   }
 
