@@ -115,7 +115,7 @@ function addressCeiling(app: FastifyInstance, rate: Rate, route: RouteOptions) {
     // createRateLimit exists once the plugin is registered, which happens before any route is added.
     check ??= app.createRateLimit({ max: rate.max, timeWindow: rate.windowMs, keyGenerator: r => `ceiling:${routeName}:${addressOf(r)}` })
     const result = await check(req).catch(err => {
-      req.log.warn({ err: { message: (err as Error).message } }, 'rate limit store unavailable')
+      req.log.warn({ err: { code: (err as { code?: string }).code } }, 'rate limit store unavailable')
       return null
     })
     if (result && !result.isAllowed && result.isExceeded) throw throttled(result.ttl)
@@ -134,7 +134,8 @@ async function connectRedis(app: FastifyInstance, url: string): Promise<Redis> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: REDIS_CONNECT_MS })
   let reported = false
   redis.on('error', err => {
-    if (!reported) app.log.warn({ err: { message: err.message } }, 'rate limit store (Redis) unavailable')
+    // The code only: the message names the Redis host.
+    if (!reported) app.log.warn({ err: { code: (err as { code?: string }).code } }, 'rate limit store (Redis) unavailable')
     reported = true
   })
   redis.on('ready', () => { reported = false })
