@@ -66,7 +66,7 @@ export async function translateItems(items: TranslationRequestItem[], namespace:
   const misses: number[] = []
   wanted.forEach((w, index) => {
     if (!w.text || !w.lang) return
-    const hit = cached.get(cacheKey(w.text, w.lang))
+    const hit = cached.exact.get(cacheKey(w.text, w.lang)) ?? cached.loose.get(looseKey(w.text, w.lang))
     if (hit !== undefined) results[index] = { text: hit, found: true, auto: false }
     else misses.push(index)
   })
@@ -96,10 +96,14 @@ export async function translateItems(items: TranslationRequestItem[], namespace:
 }
 
 const cacheKey = (text: string, lang: string) => `${lang}\0${text.toLowerCase()}`
+// MariaDB's collation also ignores accents, so it returns `Olá` for `ola`; the original answers such rows too.
+const looseKey = (text: string, lang: string) => cacheKey(text.normalize('NFD').replace(/\p{M}/gu, ''), lang)
+
+interface CacheHits { exact: Map<string, string>, loose: Map<string, string> }
 
 /** §12.2/§12.3 lookup in one query: case-insensitive source text, normalised language, optional namespace. */
-async function lookup(knex: Knex, wanted: Array<{ text: string, lang: string }>, namespace: string): Promise<Map<string, string>> {
-  const found = new Map<string, string>()
+async function lookup(knex: Knex, wanted: Array<{ text: string, lang: string }>, namespace: string): Promise<CacheHits> {
+  const found: CacheHits = { exact: new Map(), loose: new Map() }
   const keys = wanted.filter(w => w.text.length <= MAX_SOURCE_LENGTH && w.lang.length <= MAX_LANG_LENGTH)
   if (keys.length === 0) return found
   const texts = [...new Set(keys.map(w => w.text.toLowerCase()))]
@@ -113,8 +117,11 @@ async function lookup(knex: Knex, wanted: Array<{ text: string, lang: string }>,
   // Deterministic choice among namespaces: '' first, then by namespace and id.
   rows.sort((a, b) => Number(a.namespace !== '') - Number(b.namespace !== '') || a.namespace.localeCompare(b.namespace) || a.id.localeCompare(b.id))
   for (const row of rows) {
-    const key = cacheKey(row.source_text, row.target_lang.toLowerCase())
-    if (!found.has(key)) found.set(key, row.translated_text)
+    const lang = row.target_lang.toLowerCase()
+    const exact = cacheKey(row.source_text, lang)
+    if (!found.exact.has(exact)) found.exact.set(exact, row.translated_text)
+    const loose = looseKey(row.source_text, lang)
+    if (!found.loose.has(loose)) found.loose.set(loose, row.translated_text)
   }
   return found
 }
