@@ -1,8 +1,8 @@
 // Avatar uploads (auth-and-users §5.7, DECISIONS 6 and 41): raster images only, stored under MEDIA_ROOT as
 // users/<uuid>/avatar<ext>, never overwriting an existing file (Django adds a random suffix instead).
 import { randomInt } from 'node:crypto'
-import { mkdir, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 
 export const MAX_AVATAR_BYTES = 2 * 1024 * 1024
 export const INVALID_IMAGE = 'Upload a valid image. The file you uploaded was either not an image or a corrupted image.'
@@ -55,4 +55,15 @@ export async function storeAvatar(mediaRoot: string, userUuid: string, ext: stri
     }
   }
   throw new Error('storeAvatar: no free file name')
+}
+
+/**
+ * Removes a file storeAvatar wrote when the row that was to name it was never written (its transaction failed,
+ * e.g. the database went away mid-request): no file outlives its row. Best effort; never throws.
+ */
+export async function discardAvatar(mediaRoot: string, storedPath: string): Promise<void> {
+  if (!/^users\/[0-9a-f-]{36}\/[^/\\]+$/.test(storedPath)) return
+  const file = join(resolve(mediaRoot), storedPath)
+  await rm(file, { force: true }).catch(() => {})
+  await rmdir(dirname(file)).catch(() => {}) // only when empty: the user's other files stay
 }

@@ -3,7 +3,7 @@
 import type { Knex } from 'knex'
 import type { Handler } from '../../generated/handlers.js'
 import { WWW_AUTHENTICATE } from '../auth/authenticate.js'
-import { extensionFor, INVALID_IMAGE, MAX_AVATAR_BYTES, sniffImage, storeAvatar } from '../auth/avatar.js'
+import { discardAvatar, extensionFor, INVALID_IMAGE, MAX_AVATAR_BYTES, sniffImage, storeAvatar } from '../auth/avatar.js'
 import { isValidEmail, normalizeEmail } from '../auth/email.js'
 import { passwordProblems } from '../auth/password-rules.js'
 import { hashPassword, verifyPassword } from '../auth/passwords.js'
@@ -335,6 +335,7 @@ export const updateMe: Handler<'updateMe'> = async ({ body, user, req, deps }) =
     if (hash !== undefined) await revokeUserTokens(user.id, deps, trx)
     return deps.models.User.query(trx).findById(user.id)
   }).catch(async (err: unknown) => {
+    if (avatarPath !== undefined) await discardAvatar(deps.config.mediaRoot, avatarPath) // the row never named it
     if (username !== undefined) {
       const raced: FieldMap = {}
       await checkUnique(deps, { username }, raced, user.id)

@@ -3,7 +3,7 @@
 // the password-reset flow.
 import type { Knex } from 'knex'
 import type { Handler } from '../../generated/handlers.js'
-import { extensionFor, INVALID_IMAGE, MAX_AVATAR_BYTES, sniffImage, storeAvatar } from '../auth/avatar.js'
+import { discardAvatar, extensionFor, INVALID_IMAGE, MAX_AVATAR_BYTES, sniffImage, storeAvatar } from '../auth/avatar.js'
 import { isValidEmail, normalizeEmail } from '../auth/email.js'
 import { makeUnusablePassword } from '../auth/passwords.js'
 import { mediaPath } from '../auth/tokens.js'
@@ -127,33 +127,37 @@ export const createUser: Handler<'createUser'> = async ({ body, user, req, deps 
   const avatarPath = avatar ? await storeAvatar(deps.config.mediaRoot, toUuid(id), avatar.ext, avatar.data) : ''
   // A concurrent insert may take the username chosen here: try again with the next free one.
   let created: User | undefined
-  for (let attempt = 0; attempt < 5 && !created; attempt++) {
-    try {
-      created = await deps.knex.transaction(async trx => {
-        if (await userByEmail(deps, email!, trx)) throw emailTaken()
-        return deps.models.User.query(trx).insert({
-          id,
-          email: email!,
-          username: await uniqueUsername(deps, email!, trx),
-          password: makeUnusablePassword(), // DECISIONS 7: usable only after a password reset
-          full_name: fullName!,
-          first_name: '',
-          last_name: '',
-          role,
-          job_title: jobTitle,
-          department,
-          avatar: avatarPath,
-          is_active: true,
-          active: true,
-          is_staff: false,
-          is_superuser: false,
-          client_id: null,
+  try {
+    for (let attempt = 0; attempt < 5 && !created; attempt++) {
+      try {
+        created = await deps.knex.transaction(async trx => {
+          if (await userByEmail(deps, email!, trx)) throw emailTaken()
+          return deps.models.User.query(trx).insert({
+            id,
+            email: email!,
+            username: await uniqueUsername(deps, email!, trx),
+            password: makeUnusablePassword(), // DECISIONS 7: usable only after a password reset
+            full_name: fullName!,
+            first_name: '',
+            last_name: '',
+            role,
+            job_title: jobTitle,
+            department,
+            avatar: avatarPath,
+            is_active: true,
+            active: true,
+            is_staff: false,
+            is_superuser: false,
+            client_id: null,
+          })
         })
-      })
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err
-      if (await userByEmail(deps, email!)) throw emailTaken()
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err
+        if (await userByEmail(deps, email!)) throw emailTaken()
+      }
     }
+  } finally {
+    if (!created && avatarPath) await discardAvatar(deps.config.mediaRoot, avatarPath) // no row names it
   }
   if (!created) throw new ApiError('conflict', { detail: 'Could not choose a unique username; try again.' })
   deps.log.info({ event: 'user_created', actor: toUuid(user.id), user: toUuid(created.id), role }, 'administrator created a user')
