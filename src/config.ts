@@ -20,6 +20,7 @@ const EnvSchema = Type.Object({
   HOST: Type.Optional(Type.String({ minLength: 1 })),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^(sqlite:.+|mysql://.+)$' })),
   SECRET_KEY: Type.Optional(Type.String({ minLength: 16 })),
+  JWT_SIGNING_KEY: Type.Optional(Type.String({ minLength: 16 })),
   ADMIN_EMAIL: Type.Optional(Email),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
   CORS_ORIGINS: Type.Optional(Type.String()),
@@ -71,6 +72,8 @@ export interface Config {
   host: string
   databaseUrl: string
   secretKey: string
+  /** auth-and-users §2.1: JWTs are signed with JWT_SIGNING_KEY when set, else SECRET_KEY. */
+  jwtSigningKey: string | null
   admin: { email: string, password: string } | null
   corsOrigins: string[] | '*'
   logLevel: string
@@ -140,6 +143,7 @@ export function loadConfig(raw: NodeJS.ProcessEnv = process.env, notice: (msg: s
     host: env.HOST ?? '0.0.0.0',
     databaseUrl: env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
     secretKey: env.SECRET_KEY ?? developmentSecret(isProduction, notice),
+    jwtSigningKey: env.JWT_SIGNING_KEY ?? null,
     admin: env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : null,
     corsOrigins: parseOrigins(env.CORS_ORIGINS),
     logLevel: env.LOG_LEVEL ?? 'info',
