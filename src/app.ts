@@ -8,14 +8,16 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import openapiGlue from 'fastify-openapi-glue'
 import type { Knex } from 'knex'
 import { parse } from 'yaml'
+import { listOperations } from '../codegen/spec.js'
 import { routes } from '../generated/routes.js'
 import { authenticateRequest } from './auth/authenticate.js'
 import type { Config } from './config.js'
 import type { Deps } from './deps.js'
 import { registerDocs } from './docs.js'
 import { ApiError, sendError } from './engine/errors.js'
-import { crudEngine } from './engine/crud/index.js'
+import { bindGeneric, crudEngine, modelsFromSpec } from './engine/crud/index.js'
 import { createOperationResolver, type Engines, type Guard } from './engine/operations.js'
+import { proxyEngine } from './engine/proxy/index.js'
 import { authorizeOperation, loadPolicies } from './engine/policy/index.js'
 import type { RouteEntry } from './engine/route-table.js'
 import { gateDebugRoutes } from './handlers/debug.js'
@@ -40,6 +42,11 @@ export interface BuildOptions {
   authorize?: Guard
   /** policies/*.yaml directory (default: the repository's policies/). */
   policiesDir?: string
+  /**
+   * Another OpenAPI document instead of openapi.yaml (the generality test: test/fixtures/second-spec). Its route
+   * table is read at run time, and models its x-crud blocks define with `table:` are built generically.
+   */
+  specFile?: string
 }
 
 export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
@@ -51,9 +58,11 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false, formats: { binary: true } } },
   })
-  const specText = readFileSync(SPEC_FILE, 'utf8')
+  const specText = readFileSync(options.specFile ?? SPEC_FILE, 'utf8')
   const spec = parse(specText)
-  const models = bindModels(knex)
+  const registry = bindModels(knex)
+  const models = { ...registry, ...bindGeneric(modelsFromSpec(spec, registry), knex) } as typeof registry
+  const routeTable = options.specFile ? Object.fromEntries(listOperations(spec).map(o => [o.operationId, o as RouteEntry])) : undefined
   const policies = loadPolicies(options.policiesDir ?? POLICIES_DIR, models, { displayDir: 'policies' })
   const deps: Deps = { config, knex, models, log: app.log, policies }
 
@@ -61,7 +70,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   // Responses are plain JSON.stringify: a response schema documents, it never silently drops a field.
   app.setSerializerCompiler(() => data => JSON.stringify(data))
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply))
-  app.setNotFoundHandler((request, reply) => sendError(notFoundOrNotAllowed(request.method, request.url), request, reply))
+  const known = routeMatchers(Object.values((routeTable ?? routes) as Record<string, RouteEntry>))
+  app.setNotFoundHandler((request, reply) => sendError(notFoundOrNotAllowed(known, request.method, request.url), request, reply))
 
   await app.register(cors, {
     origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
@@ -81,7 +91,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     specification: withoutDocsRoutes(spec),
     operationResolver: createOperationResolver({
       deps,
-      engines: { crud: crudEngine, ...options.engines },
+      routes: routeTable,
+      engines: { crud: crudEngine, n8n: proxyEngine, ...options.engines },
       authenticate: authenticateRequest,
       authorize: options.authorize ?? authorizeOperation(policies),
     }),
@@ -98,17 +109,20 @@ function withoutDocsRoutes(spec: Record<string, any>) {
 
 const routeList = Object.values(routes as Record<string, RouteEntry>)
 const documentationPaths = new Set(routeList.filter(r => r.kind === 'docs').map(r => r.path))
-const pathMatchers = [...new Set(routeList.map(r => r.path))].map(path => ({
-  path,
-  pattern: new RegExp(`^${path.replace(/\/$/, '').replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
-}))
+function routeMatchers(list: RouteEntry[]) {
+  const matchers = [...new Set(list.map(r => r.path))].map(path => ({
+    path,
+    pattern: new RegExp(`^${path.replace(/\/$/, '').replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
+  }))
+  return { list, matchers }
+}
 
 // A known path with another method answers 405 with Allow, like DRF; anything else is a JSON 404.
-function notFoundOrNotAllowed(method: string, url: string): ApiError {
+function notFoundOrNotAllowed(known: ReturnType<typeof routeMatchers>, method: string, url: string): ApiError {
   const path = url.split('?')[0]
-  const match = pathMatchers.find(m => m.pattern.test(path))
+  const match = known.matchers.find(m => m.pattern.test(path))
   if (!match) return new ApiError('not_found')
-  const allowed = routeList.filter(r => r.path === match.path).map(r => r.method)
+  const allowed = known.list.filter(r => r.path === match.path).map(r => r.method)
   if (allowed.includes('GET')) allowed.push('HEAD')
   return new ApiError('method_not_allowed', {
     detail: `Method "${method}" not allowed.`,

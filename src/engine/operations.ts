@@ -32,12 +32,14 @@ export type Guard = (route: RouteEntry, req: FastifyRequest) => Promise<void>
 export interface BindOptions {
   deps: Deps
   engines: Engines
+  /** The route table (default: generated/routes.ts); another spec brings its own (buildApp's specFile). */
+  routes?: Record<string, RouteEntry>
   authenticate: (req: FastifyRequest, deps: Deps) => Promise<User>
   authorize?: Guard
 }
 
-export function routeEntry(operationId: string): RouteEntry {
-  const route = (routes as Record<string, RouteEntry>)[operationId]
+export function routeEntry(operationId: string, table: Record<string, RouteEntry> = routes as Record<string, RouteEntry>): RouteEntry {
+  const route = table[operationId]
   if (!route) throw new Error(`operationId ${operationId} is not in generated/routes.ts: run npm run codegen`)
   return route
 }
@@ -48,8 +50,8 @@ declare module 'fastify' {
 
 export function createOperationResolver(options: BindOptions) {
   return (operationId: string): RouteOptions => {
-    const route = routeEntry(operationId)
-    const canonical = route.aliasOf ? routeEntry(route.aliasOf) : route
+    const route = routeEntry(operationId, options.routes)
+    const canonical = route.aliasOf ? routeEntry(route.aliasOf, options.routes) : route
     const execute = executorFor(canonical, options)
     return {
       config: { operationId: canonical.operationId, rateLimit: route.rateLimit ?? undefined },

@@ -349,6 +349,13 @@ export async function remove(c: Compiled, state: RequestState): Promise<Result> 
 }
 
 async function deleteRows(c: Compiled, state: RequestState, ids: unknown[]) {
+  if (c.cascade.length && ids.length) {
+    const rows = await c.meta.Model.query(state.db as Knex).whereIn(`${c.meta.table}.${c.meta.idColumn}`, ids as any[])
+    for (const step of c.cascade) {
+      const keys = rows.map((r: any) => r[step.ownerKey]).flatMap(spellings)
+      await (state.db as Knex)(step.table).whereIn(step.column, keys).delete()
+    }
+  }
   for (const id of ids) {
     if (c.deletePlan) await c.deletePlan(state.db, id)
     else await c.meta.Model.query(state.db as Knex).deleteById(id as any)

@@ -54,6 +54,8 @@ export interface Compiled {
   deletePlan?: DeletePlan
   /** Model of each `conflicts[i].exists.relation`. */
   conflictModels: ModelMeta[]
+  /** `cascade`: join tables to clear (many-to-many) or child tables to delete from (has-many), by owner key. */
+  cascade: { table: string, column: string, ownerKey: string }[]
 }
 
 const DEFAULT_STATUS: Record<string, number> = { create: 201, delete: 204 }
@@ -181,6 +183,16 @@ export function compile(route: RouteEntry, models: Record<string, ModelClass>): 
     if (decl.deletePlan && !deletePlan) problems.push(`/deletePlan: no delete plan "${decl.deletePlan}" (have: ${Object.keys(deletePlans).join(', ')})`)
   }
 
+  const cascade: Compiled['cascade'] = []
+  for (const name of decl.cascade ?? []) {
+    const raw = meta.relation(name) as any
+    if (!raw) { problems.push(`/cascade: ${meta.name} has no relation "${name}"`); continue }
+    if (raw.joinTable) cascade.push({ table: raw.joinTable, column: raw.joinTableOwnerProp.cols[0], ownerKey: raw.ownerProp.cols[0] })
+    else if (!raw.isOneToOne() || raw.constructor.name === 'HasOneRelation') cascade.push({ table: raw.relatedModelClass.tableName, column: raw.relatedProp.cols[0], ownerKey: raw.ownerProp.cols[0] })
+    else problems.push(`/cascade: "${name}" points at a parent row; only to-many relations can be emptied`)
+  }
+  if (deletePlan && cascade.length) problems.push('/cascade: the delete plan already decides what goes; give one or the other')
+
   const prefixed = problems.map(p => (p.startsWith('/') || p.startsWith('x-') ? p : `/${p.replace(/^\//, '')}`))
   if (prefixed.length) throw new DeclarationError(where, prefixed)
   return {
@@ -188,7 +200,7 @@ export function compile(route: RouteEntry, models: Record<string, ModelClass>): 
     policyAction: policy!.action!,
     status: decl.status ?? DEFAULT_STATUS[decl.action] ?? 200,
     lookup, notFound: decl.notFound ?? 'Not found.',
-    output, search, ordering, order, filters, inputs, relation, deletePlan, conflictModels,
+    output, search, ordering, order, filters, inputs, relation, deletePlan, conflictModels, cascade,
   }
 }
 

@@ -6,10 +6,11 @@
 //
 //   model*      Model name in the registry (src/models/index.ts), or a new one defined by `table`.
 //   action*     list | retrieve | create | update | delete | bulk-delete | attach | detach | list-related
-//   table       Define a model generically: its table; columns come from components.schemas[model] (and
-//   columns     `columns` overrides: {col: uuid|datetime|date|boolean|int|string|{maxLength}}); `relations`
+//   table       Define a model generically: its table; its columns are the properties of the component schema
+//   schema      `schema` (default: the model's name), format uuid/date-time/date, boolean, integer, maxLength;
+//   columns     `columns` overrides: {col: uuid|datetime|date|boolean|int|string|{maxLength}}; `relations`
 //   relations   {name: {model, from, to?, through?: {table, from, to}, many?}}; `timestamps` base|created|none.
-//   timestamps
+//   timestamps  One x-crud block per model carries these; the others just name the model.
 //   status      Success status (defaults: list/retrieve/update/attach/detach/bulk-delete 200, create 201, delete 204).
 //
 //   Row lookup (every action on one row, and list-related):
@@ -49,6 +50,8 @@
 //   conflicts   [{when: bodyField, exists: {relation, where}, detail}]: 409 when related rows exist (and,
 //               with `when`, the field changes).
 //   deletePlan  Name of a delete plan (src/db/delete-plans.ts); default: the model's own plan, or a plain delete.
+//   cascade     Relations emptied first, in the same transaction, for models without a plan: many-to-many
+//               links are removed, has-many rows deleted.
 //
 //   Relation actions (attach, detach, list-related):
 //   relation    To-many relation of the model (attach/detach: many-to-many).
@@ -143,6 +146,7 @@ export const CrudDeclarationSchema = Type.Object({
   model: Str,
   action: Type.Union(ACTIONS.map(a => Type.Literal(a))),
   table: Type.Optional(Str),
+  schema: Type.Optional(Str),
   columns: Type.Optional(Type.Record(Str, ColumnType)),
   relations: Type.Optional(Type.Record(Str, RelationDef)),
   timestamps: Type.Optional(Type.Union([Type.Literal('base'), Type.Literal('created'), Type.Literal('none')])),
@@ -189,6 +193,7 @@ export const CrudDeclarationSchema = Type.Object({
     detail: Type.String(),
   }, { additionalProperties: false }))),
   deletePlan: Type.Optional(Str),
+  cascade: Type.Optional(StrList),
 
   relation: Type.Optional(Str),
   ids: Type.Optional(Type.Object({ one: Str, many: Str }, { additionalProperties: false })),
@@ -214,13 +219,13 @@ const KEYS_BY_ACTION: Record<(typeof ACTIONS)[number], string[]> = {
   retrieve: ['lookup', 'notFound', 'output'],
   create: ['output', 'required', 'input', 'set', 'unique'],
   update: ['lookup', 'notFound', 'output', 'required', 'input', 'set', 'unique', 'conflicts'],
-  delete: ['lookup', 'notFound', 'conflicts', 'deletePlan'],
-  'bulk-delete': ['required', 'match', 'ifNone', 'success', 'deletePlan'],
+  delete: ['lookup', 'notFound', 'conflicts', 'deletePlan', 'cascade'],
+  'bulk-delete': ['required', 'match', 'ifNone', 'success', 'deletePlan', 'cascade'],
   attach: ['lookup', 'notFound', 'relation', 'ids', 'accept', 'rejected'],
   detach: ['lookup', 'notFound', 'relation', 'ids'],
   'list-related': ['lookup', 'notFound', 'relation', 'order', 'output', 'search', 'ordering', 'filters', 'limit', 'page'],
 }
-const COMMON_KEYS = ['model', 'action', 'table', 'columns', 'relations', 'timestamps', 'status']
+const COMMON_KEYS = ['model', 'action', 'table', 'schema', 'columns', 'relations', 'timestamps', 'status']
 
 export class DeclarationError extends Error {
   constructor(where: string, problems: string[]) {

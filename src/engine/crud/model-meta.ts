@@ -101,7 +101,7 @@ export function modelsFromSpec(spec: Record<string, any>, existing: Record<strin
       if (existing[name]) throw new Error(`x-crud defines model ${name} with table ${crud.table}, but ${name} already exists`)
       const prev = specs.get(name) ?? { name, table: crud.table, columns: {}, relations: {}, timestamps: undefined }
       if (prev.table !== crud.table) throw new Error(`x-crud model ${name}: two different tables (${prev.table}, ${crud.table})`)
-      Object.assign(prev.columns, columnsFromSchema(spec.components?.schemas?.[name]), crud.columns ?? {})
+      Object.assign(prev.columns, columnsFromSchema(spec.components?.schemas?.[crud.schema ?? name]), crud.columns ?? {})
       Object.assign(prev.relations, crud.relations ?? {})
       prev.timestamps = crud.timestamps ?? prev.timestamps
       specs.set(name, prev)
@@ -155,6 +155,7 @@ export function defineModel(s: GenericModelSpec, lookup: (name: string) => Model
     static override generatesId = meta.uuid.includes('id')
     static intColumns = ints
     static declaredColumns = cols
+    static columnNames = cols // read by the policy engine for tables outside database.md
     static override get relationMappings() {
       const out: Record<string, any> = {}
       for (const [rel, r] of Object.entries(relations)) {
