@@ -1,6 +1,7 @@
 // Uploads over a real socket: the file is relayed to n8n while the client is still sending it (never buffered
 // whole), the size limit cuts it off with 413, and a client that gives up mid-upload leaves the server healthy.
 import { createHash, randomBytes } from 'node:crypto'
+import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { request } from 'undici'
@@ -29,7 +30,7 @@ t.test('streamed uploads', async t => {
     yield `\r\n--${boundary}--\r\n`
   }
   const post = (gen: AsyncIterable<string | Buffer>, boundary: string, signal?: AbortSignal) => request(`${base}/api/kb/file/add/`, {
-    method: 'POST', body: gen, signal,
+    method: 'POST', body: Readable.from(gen), signal,
     headers: { ...auth, 'content-type': `multipart/form-data; boundary=${boundary}` },
   })
 

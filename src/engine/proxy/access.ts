@@ -41,11 +41,16 @@ export async function checkAccess(specs: readonly AccessSpec[], values: Values, 
 
 async function checkProject(field: string, write: boolean, values: Values, user: User, deps: Deps) {
   const id = toHex(values[field])
-  const project = id ? await deps.models.Project.query().findById(id).select('id') : undefined
-  if (!id || !project) throw new ApiError('not_found', { detail: 'Project not found.' })
+  // One query: the project, and the caller's membership row if any.
+  const row: { id: string, member: string | null } | undefined = id === null ? undefined : await deps.knex('authentication_projects as p')
+    .leftJoin('authentication_projects_users as pu', function () {
+      this.on('pu.projects_id', '=', 'p.id').andOn('pu.userprofile_id', '=', deps.knex.raw('?', [user.id]))
+    })
+    .where('p.id', id).first('p.id', 'pu.userprofile_id as member')
+  if (!id || !row) throw new ApiError('not_found', { detail: 'Project not found.' })
   values[field] = id
   if (isAdmin(user)) return
-  if (!(await memberProjects(user, deps)).has(id)) throw forbidden(PROJECT_FORBIDDEN)
+  if (!row.member) throw forbidden(PROJECT_FORBIDDEN)
   if (write && !mayWrite(user)) throw forbidden(GUEST_FORBIDDEN)
 }
 
@@ -72,10 +77,19 @@ type KbLinks = 'any' | 'all' | 'mine-or-none'
 
 async function checkKb(hash: string, write: boolean, links: KbLinks, user: User, deps: Deps) {
   if (isAdmin(user)) return
-  const [linking, mine] = await Promise.all([linkingProjects(hash, deps), memberProjects(user, deps)])
-  const ok = links === 'any'
-    ? linking.some(p => mine.has(p))
-    : (links === 'all' ? linking.length > 0 : true) && linking.every(p => mine.has(p))
+  let ok: boolean
+  if (links === 'any') {
+    // The hot path (every KB read): one indexed join. kb_links.project_id and the membership row both reference
+    // authentication_projects.id, so comparing the stored values needs no id normalisation.
+    const rows: Array<{ external_id: string }> = await deps.knex('kb_links as l')
+      .join('authentication_projects_users as pu', 'pu.projects_id', 'l.project_id')
+      .where('l.external_id', hash).andWhere('pu.userprofile_id', user.id)
+      .select('l.external_id')
+    ok = rows.some(r => r.external_id === hash)
+  } else {
+    const [linking, mine] = await Promise.all([linkingProjects(hash, deps), memberProjects(user, deps)])
+    ok = (links === 'all' ? linking.length > 0 : true) && linking.every(p => mine.has(p))
+  }
   if (!ok) throw forbidden(KB_FORBIDDEN)
   if (write && !mayWrite(user)) throw forbidden(GUEST_FORBIDDEN)
 }

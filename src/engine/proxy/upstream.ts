@@ -81,6 +81,9 @@ export async function callUpstream(req: UpstreamRequest): Promise<Outcome> {
     const res = await poolFor(base.origin).request({
       path, method: req.method as any, headers, body, signal: controller.signal,
       headersTimeout: req.timeoutMs + 1000, bodyTimeout: req.timeoutMs + 1000,
+      // undici closes the connection after a GET/DELETE that carries a body unless told otherwise; n8n reads
+      // those bodies (knowledge-bases §4.1), so keep the connection alive (otherwise one TCP handshake per call).
+      reset: false,
     })
     const text = await readCapped(res.body)
     if (text === null) return { kind: 'transport', code: 'ANSWER_TOO_LARGE' }
