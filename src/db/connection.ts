@@ -8,6 +8,7 @@ import { toDbDateTime } from './time.js'
 const require = createRequire(import.meta.url)
 // knex's own better-sqlite3 dialect; subclassed below so bound Dates use the storage text form.
 const BetterSqliteClient = require('knex/lib/dialects/better-sqlite3/index.js') as new (config: Knex.Config) => Knex.Client
+const SqliteTransaction = require('knex/lib/dialects/sqlite3/execution/sqlite-transaction.js') as new (...args: unknown[]) => object
 // knex's own mysql2 dialect; subclassed below to give every statement a deadline.
 const Mysql2Client = require('knex/lib/dialects/mysql2/index.js') as new (config: Knex.Config) => Knex.Client
 
@@ -21,7 +22,23 @@ export type Dialect = 'sqlite' | 'mysql'
  * query (e.g. `where('expires_at', '<', new Date())`) must become that text too, or comparisons
  * against the column go wrong.
  */
+/**
+ * knex begins SQLite transactions DEFERRED: the write lock is taken at the first write, and when another process
+ * wrote in between, SQLite answers SQLITE_BUSY at once (the busy timeout cannot help a reader that must upgrade).
+ * With two processes on one file (a second instance, a CLI) that made concurrent writes fail. IMMEDIATE takes the
+ * write lock at BEGIN, where busy_timeout waits for it. One process has one connection, so nothing changes there.
+ */
+class ImmediateTransaction extends (SqliteTransaction as unknown as new (...args: unknown[]) => { query(conn: unknown, sql: string): Promise<unknown> }) {
+  begin(conn: unknown) {
+    return this.query(conn, 'BEGIN IMMEDIATE;')
+  }
+}
+
 class EnlaightSqliteClient extends (BetterSqliteClient as unknown as new (config: Knex.Config) => Knex.Client & { _formatBindings(b: unknown[]): unknown[] }) {
+  override transaction(...args: unknown[]) {
+    return new ImmediateTransaction(this, ...args) as unknown as ReturnType<Knex.Client['transaction']>
+  }
+
   override _formatBindings(bindings: unknown[] | undefined): unknown[] {
     if (!bindings) return []
     return bindings.map((b) => {
