@@ -52,6 +52,12 @@ t.test('KB files', async t => {
     t.equal(parts[1].sha256, sha(content))
   })
 
+  t.test('file add: a non-ASCII file name reaches n8n unchanged (UTF-8)', async t => {
+    const res = await upload('/api/kb/file/add/', member, [['hash_id', kb.hash_id], ['file', { filename: 'relatório ünïcode 文件.pdf', content: 'x' }]])
+    t.equal(res.statusCode, 200)
+    t.equal(w.n8n.requests[0].parts![1].filename, 'relatório ünïcode 文件.pdf')
+  })
+
   t.test('file add: n8n "file already indexed" → 409; "Error while indexing file" (500) → 502 with the reason', async t => {
     w.n8n.files.set(kb.hash_id, new Set(['dup.pdf']))
     const dup = await upload('/api/kb/file/add/', member, [['hash_id', kb.hash_id], ['file', { filename: 'dup.pdf', content: 'x' }]])

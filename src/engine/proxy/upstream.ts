@@ -59,9 +59,21 @@ export async function closeUpstreamPools(): Promise<void> {
   await Promise.all(all.map(p => p.close().catch(() => p.destroy())))
 }
 
+const bases = new Map<string, { origin: string, prefix: string }>()
+
+function parseBase(baseUrl: string) {
+  let base = bases.get(baseUrl)
+  if (!base) {
+    const url = new URL(baseUrl)
+    base = { origin: url.origin, prefix: url.pathname.replace(/\/+$/, '') } // N8N_BASE_URL may carry a path prefix
+    bases.set(baseUrl, base)
+  }
+  return base
+}
+
 export async function callUpstream(req: UpstreamRequest): Promise<Outcome> {
-  const base = new URL(req.baseUrl)
-  const path = base.pathname.replace(/\/+$/, '') + req.webhook
+  const base = parseBase(req.baseUrl)
+  const path = base.prefix + req.webhook
   const headers: Record<string, string> = { key: req.key, accept: 'application/json' }
   let body: string | Readable | undefined
   let uploadProblem: Outcome | null = null
