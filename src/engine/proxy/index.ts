@@ -42,6 +42,7 @@ function capLimits(rule: Rule, { maxTimeoutMs, maxUploadBytes }: ProxyOptions): 
 
 function bindRule(rule: Rule): Operation {
   const processor: Processor | null = rule.processor ? PROCESSORS[rule.processor] : null
+  const calls = [rule.call, rule.verify, ...Object.values(rule.steps)].filter((c): c is CallSpec => c !== null)
 
   return async ({ user, req, deps }) => {
     if (!user) throw new ApiError('not_authenticated')
@@ -50,7 +51,6 @@ function bindRule(rule: Rule): Operation {
       const values = input.values
       await checkAccess(rule.access, values, user, deps)
       const ctx: ProcessorContext = { operationId: rule.operationId, values, user, deps, log: req.log, state: {} }
-      const calls = [rule.call, rule.verify, ...Object.values(rule.steps)].filter((c): c is CallSpec => c !== null)
       for (const call of calls) upstreamConfig(deps.config, call)
 
       if (processor?.prepare) {
