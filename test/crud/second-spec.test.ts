@@ -29,11 +29,13 @@ async function migrateFixture(knex: Knex) {
 
 t.test('notes and tags from a second spec: CRUD, relations and policy through HTTP', async t => {
   const db = await createTestDatabase()
+  let close = async () => {}
+  t.teardown(async () => { await close(); await db.destroy() })
   await migrateFixture(db.knex)
   const config = testConfig(db.url)
   const app = await buildApp({ config, knex: db.knex, logger: false, specFile: `${DIR}openapi.yaml`, policiesDir: `${DIR}policies` })
+  close = () => app.close()
   await app.ready()
-  t.teardown(async () => { await app.close(); await db.destroy() })
   const models = bindModels(db.knex)
   const auth = async (u: SeedUser) => {
     const row = await models.User.query().findById(u.id)
