@@ -22,6 +22,7 @@ import { authorizeOperation, loadPolicies } from './engine/policy/index.js'
 import type { RouteEntry } from './engine/route-table.js'
 import { gateDebugRoutes } from './handlers/debug.js'
 import { loggerOptions } from './logger.js'
+import { settleBackgroundWork } from './services/mailer.js'
 import { bindModels, type User } from './models/index.js'
 import { registerRateLimits } from './rate-limit.js'
 
@@ -67,6 +68,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   const deps: Deps = { config, knex, models, log: app.log, policies }
 
   app.decorateRequest('user', null)
+  // Mail sent after the reply (password forgot) finishes before the app closes (graceful shutdown).
+  app.addHook('onClose', async () => { await settleBackgroundWork() })
   // Responses are plain JSON.stringify: a response schema documents, it never silently drops a field.
   app.setSerializerCompiler(() => data => JSON.stringify(data))
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply))
