@@ -118,7 +118,7 @@ async function runList(c: Compiled, state: RequestState, qb: QB, meta: ModelMeta
   let size = 0
   if (page) {
     const req = pageRequest(query, page.size, page.max)
-    count = Number(await qb.clone().resultSize())
+    count = await countRows(qb)
     pageNo = resolvePage(req, count)
     size = req.size
     qb.limit(size).offset((pageNo - 1) * size)
@@ -132,6 +132,16 @@ async function runList(c: Compiled, state: RequestState, qb: QB, meta: ModelMeta
   const results = rows.map((r: any) => printRow(r, c.output))
   if (!page) return { status: c.status, body: results }
   return { status: c.status, body: { count, ...pageLinks(state, pageNo, size, count), results } }
+}
+
+/**
+ * `select count(*) from t where <scope>` — not Objection's resultSize(), which wraps the query in a derived
+ * table: MariaDB then keeps the policy's EXISTS as a dependent subquery run for every row of the table,
+ * instead of a semi-join driven by the caller's few membership rows (a list's cost would grow with the table).
+ */
+async function countRows(qb: QB): Promise<number> {
+  const rows = await qb.clone().clearSelect().clearOrder().clearWithGraph().clear(/^(limit|offset)$/).count('* as count')
+  return Number(rows[0]?.count ?? 0)
 }
 
 export async function retrieve(c: Compiled, state: RequestState): Promise<Result> {
