@@ -17,7 +17,7 @@ import { registerDocs } from './docs.js'
 import { ApiError, sendError } from './engine/errors.js'
 import { bindGeneric, crudEngine, modelsFromSpec } from './engine/crud/index.js'
 import { createOperationResolver, type Engines, type Guard } from './engine/operations.js'
-import { proxyEngine } from './engine/proxy/index.js'
+import { closeUpstreamPools, proxyEngine } from './engine/proxy/index.js'
 import { authorizeOperation, loadPolicies } from './engine/policy/index.js'
 import type { RouteEntry } from './engine/route-table.js'
 import { gateDebugRoutes } from './handlers/debug.js'
@@ -68,8 +68,11 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   const deps: Deps = { config, knex, models, log: app.log, policies }
 
   app.decorateRequest('user', null)
-  // Mail sent after the reply (password forgot) finishes before the app closes (graceful shutdown).
-  app.addHook('onClose', async () => { await settleBackgroundWork() })
+  // On close (graceful shutdown): mail sent after the reply is finished, idle n8n connections are closed.
+  app.addHook('onClose', async () => {
+    await settleBackgroundWork()
+    await closeUpstreamPools()
+  })
   // Responses are plain JSON.stringify: a response schema documents, it never silently drops a field.
   app.setSerializerCompiler(() => data => JSON.stringify(data))
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply))

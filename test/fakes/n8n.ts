@@ -400,7 +400,6 @@ async function readMultipart(req: IncomingMessage, boundary: string, onBytes: (n
         }
         state = 'body'
       }
-      if (state === 'done') break
     }
   }
   return { parts, size }
