@@ -229,6 +229,18 @@ t.test('an invite made by the original backend (plain token) can still be confir
   t.equal((await login(invitee.email, SEED_PASSWORD)).status, 401)
 })
 
+t.test('two confirmations of one invitation at once: exactly one wins', async t => {
+  const { app, seed, smtp, auth } = await buildIdentityApp(t)
+  const client = await seed.client()
+  const admin = await seed.user({ name: 'root', role: 'ADMINISTRATOR' })
+  const project = await seed.project({ client })
+  await app.inject({ method: 'POST', url: '/api/invite/', headers: await auth(admin), payload: { email: 'kim@example.com', project_id: project.id } })
+  const params = new URL((await smtp.waitFor(m => m.envelopeTo.includes('kim@example.com'))).links[0]).searchParams
+  const answers = await Promise.all([1, 2].map(() =>
+    app.inject({ method: 'POST', url: `/api/invite/confirm/?${params}`, payload: { password: PASSWORD } })))
+  t.same(answers.map(a => a.statusCode).sort(), [200, 400])
+})
+
 t.test('GET /api/invite/confirm/ redirects old links to the frontend', async t => {
   const { app } = await buildIdentityApp(t)
   const res = await app.inject({ method: 'GET', url: '/api/invite/confirm/?token=abc&email=a%2Bb%40example.com' })
