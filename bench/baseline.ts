@@ -37,8 +37,22 @@ pool.pool.on('connection', (conn: any) => {
 })
 
 type Row = Record<string, any>
-const q = async (sql: string, values: unknown[] = [], conn: { query: typeof pool.query } = pool): Promise<Row[]> =>
-  (await conn.query<RowDataPacket[]>(sql, values))[0]
+/** Statements sent so far (GET /__bench/statements): the bench checks both servers send the same ones per request. */
+let statements = 0
+const recent: string[] = [] // the last statements' texts (placeholders, not values), for the same-SQL check
+function note(sql: string) {
+  statements++
+  recent.push(sql)
+  if (recent.length > 50) recent.shift()
+}
+const q = async (sql: string, values: unknown[] = [], conn: { query: typeof pool.query } = pool): Promise<Row[]> => {
+  note(sql)
+  return (await conn.query<RowDataPacket[]>(sql, values))[0]
+}
+const exec = async (conn: PoolConnection, sql: string, values: unknown[] = []) => {
+  note(sql)
+  await conn.query(sql, values)
+}
 
 class HttpError extends Error {
   constructor(readonly status: number, readonly body: unknown) { super(String(status)) }
@@ -92,14 +106,14 @@ function envelope(req: FastifyRequest, count: number, page: number, size: number
 
 // ── the routes ───────────────────────────────────────────────────────────────────────────────────────────
 const MEMBER_PROJECT = 'exists (select 1 from `authentication_projects_users` as `pol_1` where `pol_1`.`projects_id` = `authentication_projects`.`id` and `pol_1`.`userprofile_id` = ?)'
-const MEMBER_BOT = 'exists (select 1 from `authentication_projects_bots` as `pol_1` where `pol_1`.`bots_id` = `agents`.`id` and exists (select 1 from `authentication_projects_users` as `pol_2` where `pol_2`.`projects_id` = `pol_1`.`projects_id` and `pol_2`.`userprofile_id` = ?))'
+const MEMBER_BOT = 'exists (select 1 from `authentication_projects_bots` as `pol_1` inner join `authentication_projects_users` as `pol_2` on `pol_2`.`projects_id` = `pol_1`.`projects_id` where `pol_1`.`bots_id` = `agents`.`id` and `pol_2`.`userprofile_id` = ?)'
 
 async function listProjects(req: FastifyRequest) {
   const user = await authenticate(req)
   const { size, page } = pageOf(req, 100)
   const where = isAdmin(user) ? '' : ` where (${MEMBER_PROJECT})`
   const args = isAdmin(user) ? [] : [user.id]
-  const [{ count }] = await q(`select count(*) as \`count\` from (select \`authentication_projects\`.* from \`authentication_projects\`${where}) as \`temp\``, args)
+  const [{ count }] = await q(`select count(*) as \`count\` from \`authentication_projects\`${where}`, args)
   const rows = await q('select `authentication_projects`.*, (select `__r1`.`name` from `authentication_clients` as `__r1` where `__r1`.`id` = `authentication_projects`.`client_id`) as `__o1` ' +
     `from \`authentication_projects\`${where} order by \`authentication_projects\`.\`name\` asc, \`authentication_projects\`.\`id\` asc${limit(page, size)}`, args)
   return envelope(req, Number(count), page, size, rows.map(p => ({
@@ -124,7 +138,7 @@ async function listBots(req: FastifyRequest) {
   const admin = isAdmin(user)
   const where = admin ? '' : ` where (${MEMBER_BOT})`
   const args = admin ? [] : [user.id]
-  const [{ count }] = await q(`select count(*) as \`count\` from (select \`agents\`.* from \`agents\`${where}) as \`temp\``, args)
+  const [{ count }] = await q(`select count(*) as \`count\` from \`agents\`${where}`, args)
   const bots = await q(`select \`agents\`.* from \`agents\`${where} order by \`agents\`.\`name\` asc, \`agents\`.\`id\` asc${limit(page, size)}`, args)
   const ids = bots.map(b => b.id)
   const areaIds = [...new Set(bots.map(b => b.expertise_area_id).filter(Boolean))]
@@ -160,7 +174,7 @@ async function createChatSession(req: FastifyRequest, reply: FastifyReply) {
   if (sessionKey.length > 191) throw new HttpError(400, { session_key: ['Ensure this field has no more than 191 characters.'] })
   const conn: PoolConnection = await pool.getConnection()
   try {
-    await conn.query('BEGIN')
+    await exec(conn, 'BEGIN')
     const admin = isAdmin(user)
     const [bot] = await q(`select \`agents\`.\`id\` from \`agents\` where ${admin ? '' : `(${MEMBER_BOT}) and `}\`agents\`.\`id\` = ? limit 1`, admin ? [agent] : [user.id, agent], conn)
     if (!bot) throw new HttpError(400, { detail: 'Agent not found.' })
@@ -168,20 +182,20 @@ async function createChatSession(req: FastifyRequest, reply: FastifyReply) {
       'and `authentication_chatsession`.`agent_id` = ? and `authentication_chatsession`.`session_key` = ? limit 1', [user.id, agent, sessionKey], conn)
     if (dup) throw new HttpError(400, { status: 'error', details: 'Chat session already exists.' })
     if (!admin) {
-      const [may] = await q('select case when exists (select 1 from `authentication_projects_bots` as `pol_1` where `pol_1`.`bots_id` = ? and exists ' +
-        '(select 1 from `authentication_projects_users` as `pol_2` where `pol_2`.`projects_id` = `pol_1`.`projects_id` and `pol_2`.`userprofile_id` = ?)) then 1 else 0 end as `c0`', [agent, user.id], conn)
+      const [may] = await q('select case when exists (select 1 from `authentication_projects_bots` as `pol_1` inner join `authentication_projects_users` as `pol_2` ' +
+        'on `pol_2`.`projects_id` = `pol_1`.`projects_id` where `pol_1`.`bots_id` = ? and `pol_2`.`userprofile_id` = ?) then 1 else 0 end as `c0`', [agent, user.id], conn)
       if (Number(may.c0) !== 1) throw new HttpError(403, { detail: 'You do not have permission to perform this action.' })
     }
     const id = randomUUID().replaceAll('-', '')
     const data = body.first_message === undefined ? null : body.first_message
-    await conn.query('insert into `authentication_chatsession` (`agent_id`, `created_at`, `data`, `id`, `session_key`, `updated_at`, `user_id`) values (?, ?, ?, ?, ?, ?, ?)',
+    await exec(conn, 'insert into `authentication_chatsession` (`agent_id`, `created_at`, `data`, `id`, `session_key`, `updated_at`, `user_id`) values (?, ?, ?, ?, ?, ?, ?)',
       [agent, nowDb(), data, id, sessionKey, null, user.id])
     const [row] = await q('select `authentication_chatsession`.* from `authentication_chatsession` where `authentication_chatsession`.`id` = ? limit 1', [id], conn)
-    await conn.query('COMMIT')
+    await exec(conn, 'COMMIT')
     reply.code(201)
     return { session_key: row.session_key, user: toUuid(row.user_id), agent: toUuid(row.agent_id), data: row.data, created_at: toApiDateTime(row.created_at) }
   } catch (err) {
-    await conn.query('ROLLBACK')
+    await exec(conn, 'ROLLBACK')
     throw err
   } finally {
     conn.release()
@@ -217,6 +231,7 @@ app.setErrorHandler((err, _req, reply) => {
   return reply.code(500).send({ detail: 'A server error occurred.' })
 })
 app.get('/api/health/', async () => ({ status: 'ok' }))
+app.get('/__bench/statements', async () => ({ statements, recent }))
 app.get('/api/projects/', listProjects)
 app.get('/api/me/', getMe)
 app.get('/api/bots/', listBots)

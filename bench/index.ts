@@ -20,7 +20,7 @@ import { run, sequential, type Meters, type Sequential } from './measure.js'
 import { databasePid, startApi, startBaseline, startFakeN8n, type Child } from './processes.js'
 import { printReport, type Report, type Row, type ListTimes } from './report.js'
 import { DEFAULT_SIZE, growProjects, seed, type Fixture } from './seed.js'
-import { traceStatements } from './sql-trace.js'
+import { shapeOf, traceStatements } from './sql-trace.js'
 import { comparable, sendOnce, workloads, type Tokens, type Workload } from './workloads.js'
 
 const argv = process.argv.slice(2)
@@ -86,11 +86,15 @@ async function main() {
     children.push(api)
     const baseline = await startBaseline(env)
     children.push(baseline)
-    const meters: Meters = { knex, dbPid: databasePid(), n8nPid: fake.pid }
+    const meters: Meters = { dbPid: databasePid(), n8nPid: fake.pid }
+    const traced = await traceStatements(databaseUrl, env, selected, false)
+    const loadBefore = loadavg()[0]
 
     const rows: Row[] = []
     for (const w of selected) {
       const answers = await compareAnswers(api, baseline, w)
+      const statements = await sameStatements(traced[w.id] ?? [], baseline, w)
+      if (!statements.same) log(`  ${w.id}: the baseline's SQL differs from the server's:\n    server:   ${statements.diff[0]}\n    baseline: ${statements.diff[1]}`)
       log(`${w.label}: answers ${answers.same ? 'identical' : `DIFFER (${answers.note})`}; measuring`)
       const opts = { durationS: DURATION_S, connections: CONNECTIONS }
       await run(api, w, { ...opts, durationS: WARMUP_S }, meters)
@@ -100,7 +104,7 @@ async function main() {
       const rate = apiMax.rps / 2
       const apiHalf = await run(api, w, { ...opts, rate }, meters)
       const baseHalf = await run(baseline, w, { ...opts, rate }, meters)
-      rows.push({ workload: w.id, label: w.label, answers, api: { max: apiMax, half: apiHalf }, baseline: { max: baseMax, half: baseHalf }, halfRate: rate })
+      rows.push({ workload: w.id, label: w.label, answers, statements, api: { max: apiMax, half: apiHalf }, baseline: { max: baseMax, half: baseHalf }, halfRate: rate })
       log(`  ${w.id}: api ${apiMax.rps.toFixed(0)} req/s, baseline ${baseMax.rps.toFixed(0)} req/s, p99 at ${rate.toFixed(0)} req/s: ${apiHalf.p99} ms`)
     }
 
@@ -117,7 +121,10 @@ async function main() {
     const dbVersion = String((await knex.raw('select version() as v'))[0][0].v)
     const report: Report = {
       date: new Date().toISOString(),
-      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), loadAverage: loadavg()[0], node: process.version, database: dbVersion },
+      machine: {
+        cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30),
+        loadAverage: { before: loadBefore, after: loadavg()[0] }, node: process.version, database: dbVersion,
+      },
       settings: { durationS: DURATION_S, connections: CONNECTIONS, seed: { ...DEFAULT_SIZE, memberProjects: 3 }, seedS, large: flag('large') },
       rows,
       listTimes,
@@ -156,6 +163,21 @@ async function compareAnswers(api: Child, baseline: Child, w: Workload): Promise
   let i = 0
   while (i < ja.length && ja[i] === jb[i]) i++
   return { same: false, note: `first difference at ${i}: server …${ja.slice(i, i + 80)} / baseline …${jb.slice(i, i + 80)}` }
+}
+
+/** The baseline's statements for one request of the workload (its own log) against the server's (traced). */
+async function sameStatements(server: string[], baseline: Child, w: Workload) {
+  const read = async () => (await (await fetch(`${baseline.url}/__bench/statements`)).json()) as { statements: number, recent: string[] }
+  const before = (await read()).statements
+  await sendOnce(baseline.url, w)
+  const after = await read()
+  const mine = after.recent.slice(after.recent.length - (after.statements - before))
+  const a = server.map(shapeOf)
+  const b = mine.map(shapeOf)
+  const at = a.findIndex((sql, i) => sql !== b[i])
+  const same = a.length === b.length && at === -1
+  const i = at === -1 ? Math.min(a.length, b.length) : at
+  return { server: a.length, baseline: b.length, same, diff: same ? [] : [a[i] ?? '(none)', b[i] ?? '(none)'] }
 }
 
 /** One request at a time (1 connection): the time a list takes on an otherwise idle server. */

@@ -1,8 +1,7 @@
-// One load run: autocannon against one server, with what it cost: CPU seconds of the server, the database
-// and the load generator over the run, and SQL statements per request (MariaDB's global `Questions`).
+// One load run: autocannon against one server, with what it cost: CPU of the server, the database and the
+// load generator over the run (from /proc; the database's figure includes anything else it serves meanwhile).
 import { randomUUID } from 'node:crypto'
 import autocannon from 'autocannon'
-import type { Knex } from 'knex'
 import { Pool } from 'undici'
 import { cpuSeconds, type Child } from './processes.js'
 import type { Workload } from './workloads.js'
@@ -25,23 +24,14 @@ export interface RunResult {
   failures: number
   /** CPU used over the run, in cores (1.0 = one core busy the whole time). */
   cpu: { server: number, db: number, loadgen: number, n8n?: number }
-  sqlPerRequest: number
 }
 
 export interface Meters {
-  /** A connection that is not the servers' (reads the statement counter). */
-  knex: Knex
   dbPid: number | null
   n8nPid?: number
 }
 
-async function questions(knex: Knex): Promise<number> {
-  const [rows] = await knex.raw("show global status like 'Questions'")
-  return Number(rows[0].Value)
-}
-
 export async function run(server: Child, w: Workload, opts: RunOptions, meters: Meters): Promise<RunResult> {
-  const q0 = await questions(meters.knex)
   const t0 = performance.now()
   const cpu0 = { server: cpuSeconds(server.pid), db: meters.dbPid ? cpuSeconds(meters.dbPid) : 0, loadgen: process.cpuUsage(), n8n: meters.n8nPid ? cpuSeconds(meters.n8nPid) : 0 }
   const result = await autocannon({
@@ -56,7 +46,6 @@ export async function run(server: Child, w: Workload, opts: RunOptions, meters: 
     ...(opts.rate ? { overallRate: Math.max(1, Math.round(opts.rate)) } : {}),
   } as autocannon.Options)
   const seconds = (performance.now() - t0) / 1000
-  const q1 = await questions(meters.knex)
   const loadgen = process.cpuUsage(cpu0.loadgen)
   const ok = result.statusCodeStats?.[String(w.status) as `${number}`]?.count ?? 0
   // `errors` counts socket errors and timeouts; they are not in requests.total (answers only).
@@ -76,8 +65,6 @@ export async function run(server: Child, w: Workload, opts: RunOptions, meters: 
       loadgen: (loadgen.user + loadgen.system) / 1e6 / seconds,
       ...(meters.n8nPid ? { n8n: cores(cpu0.n8n, cpuSeconds(meters.n8nPid)) } : {}),
     },
-    // Two statements of our own (the counter reads) are not the server's.
-    sqlPerRequest: result.requests.total ? Math.max(0, q1 - q0 - 2) / result.requests.total : 0,
   }
 }
 

@@ -5,6 +5,8 @@ export interface Row {
   workload: string
   label: string
   answers: { same: boolean, note: string }
+  /** SQL statements per request (the server's traced in-process, the baseline's logged by itself) and whether their texts match. */
+  statements: { server: number, baseline: number, same: boolean, diff: string[] }
   halfRate: number
   api: { max: RunResult, half: RunResult }
   baseline: { max: RunResult, half: RunResult }
@@ -15,7 +17,7 @@ export interface ListTimes { small: Times, large: Times | null, growS: number | 
 
 export interface Report {
   date: string
-  machine: { cpu: string, cores: number, memoryGb: number, loadAverage: number, node: string, database: string }
+  machine: { cpu: string, cores: number, memoryGb: number, loadAverage: { before: number, after: number }, node: string, database: string }
   settings: { durationS: number, connections: number, seed: Record<string, number>, seedS: number, large: boolean }
   rows: Row[]
   listTimes: ListTimes
@@ -43,7 +45,9 @@ export function printReport(r: Report): number {
   const m = r.machine
   const s = r.settings
   console.log(`\nEnlaight API benchmark, ${r.date.slice(0, 16).replace('T', ' ')} UTC`)
-  console.log(`${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, MariaDB ${m.database}, load average ${m.loadAverage.toFixed(2)} at the end`)
+  console.log(`${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, MariaDB ${m.database}; ` +
+    `load average ${m.loadAverage.before.toFixed(2)} before, ${m.loadAverage.after.toFixed(2)} after`)
+  if (m.loadAverage.before > m.cores / 2) console.log(`WARNING: the machine was busy before the run (load ${m.loadAverage.before.toFixed(1)} on ${m.cores} cores): figures are low and noisy`)
   console.log(`seed: ${n0(s.seed.projects)} projects, ${n0(s.seed.users)} users, ${n0(s.seed.bots)} bots, member of ${s.seed.memberProjects} projects (${s.seedS.toFixed(1)} s); ` +
     `autocannon ${s.connections} connections, ${s.durationS} s per run; baseline = hand-written fastify + mysql2, same SQL, same answers\n`)
 
@@ -64,14 +68,14 @@ export function printReport(r: Report): number {
     }),
   ))
 
-  console.log('\nWhere the time goes at maximum throughput (CPU in cores: 1.00 = one core busy all run; SQL = statements per request):')
+  console.log('\nWhere the time goes at maximum throughput (CPU in cores: 1.00 = one core busy all run, db includes other clients of the server; SQL = statements per request):')
   console.log(table(
     ['workload', 'SQL/req server / baseline', 'server: node / db / loadgen', 'baseline: node / db / loadgen', 'fake n8n (server / baseline)'],
     r.rows.map(row => {
       const a = row.api.max
       const b = row.baseline.max
       return [
-        row.label, `${a.sqlPerRequest.toFixed(1)} / ${b.sqlPerRequest.toFixed(1)}`,
+        row.label, `${row.statements.server} / ${row.statements.baseline}${row.statements.same ? ' (same SQL)' : ' (SQL DIFFERS)'}`,
         `${cores(a.cpu.server)} / ${cores(a.cpu.db)} / ${cores(a.cpu.loadgen)}`,
         `${cores(b.cpu.server)} / ${cores(b.cpu.db)} / ${cores(b.cpu.loadgen)}`,
         row.workload === 'kb-get' ? `${cores(a.cpu.n8n ?? 0)} / ${cores(b.cpu.n8n ?? 0)}` : '',
