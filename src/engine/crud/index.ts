@@ -45,7 +45,6 @@ export const crudEngine: OperationFactory = (route, deps) => {
       if (!writes) return await run(compiled, state)
       return await deps.knex.transaction((trx: Knex.Transaction) => run(compiled, { ...state, db: trx }))
     } catch (error) {
-      if (process.env.CRUD_DEBUG && !(error instanceof ApiError)) console.error(route.operationId, error)
       throw toCrudError(error, compiled)
     }
   }
