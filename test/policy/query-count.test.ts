@@ -46,7 +46,8 @@ t.test('a scoped page of bots costs the same number of queries for 5 or 90 rows'
     t.equal(result.results.length, size, `page of ${size}`)
     t.equal(result.total, 90, 'the member sees the bots of their 30 projects only')
     costs[size] = queries.length
-    t.ok(queries.every((sql) => !/\bjoin\b/i.test(sql)), 'no join (no duplicated rows): EXISTS subqueries')
+    // Joins inside an EXISTS cannot duplicate rows (the policy compiler flattens nested EXISTS into one).
+    t.ok(queries.every((sql) => !/\bjoin\b/i.test(sql.split(/\bexists\s*\(/i)[0])), 'no join outside EXISTS (no duplicated rows)')
   }
   t.same(new Set(Object.values(costs)).size, 1, `same query count for every page size: ${JSON.stringify(costs)}`)
   t.equal(costs[5], 2, 'rows + count')

@@ -278,18 +278,47 @@ function render(q: any, p: Pred, knex: Knex, negated = false): void {
   }
 }
 
-/** The subquery of an EXISTS node: `select 1 from <table> [join] where <links> and <where>`. */
+/**
+ * The subquery of an EXISTS node: `select 1 from <table> [join] where <links> and <where>`. An EXISTS that is
+ * a conjunct of this one's condition joins in instead of nesting (EXISTS(a: P and EXISTS(b: Q)) is
+ * EXISTS(a, b: P and Q)): MariaDB materializes the outer subquery of nested EXISTS and probes the inner one
+ * for every row of its table, while one subquery with joins starts from the most selective table.
+ */
 export function existsQuery(p: Extract<Pred, { k: 'exists' }>, knex: Knex): Knex.QueryBuilder {
   const sub = knex.select(knex.raw('1')).from({ [p.alias]: p.table })
-  if (p.join) sub.innerJoin({ [p.join.alias]: p.join.table }, p.join.left, p.join.right)
-  for (const [col, ref] of p.links) {
-    if ('sql' in ref) sub.where(col, knex.ref(ref.sql))
-    else sub.where(col, ref.value as any)
-  }
-  const where = simplify(p.where)
-  if (where.k !== 'const') render(sub, where, knex)
-  else if (!where.v) sub.whereRaw('1 = 0')
+  addExists(sub, p, knex, false)
   return sub
+}
+
+function addExists(sub: Knex.QueryBuilder, p: Extract<Pred, { k: 'exists' }>, knex: Knex, joined: boolean): void {
+  if (joined) {
+    // The links of a joined EXISTS are its join condition.
+    sub.innerJoin({ [p.alias]: p.table }, function () {
+      if (p.links.length === 0) this.on(knex.raw('1 = 1'))
+      for (const [col, ref] of p.links) {
+        if ('sql' in ref) this.on(col, '=', ref.sql)
+        else this.andOn(col, '=', knex.raw('?', [ref.value as any]))
+      }
+    })
+  } else {
+    for (const [col, ref] of p.links) {
+      if ('sql' in ref) sub.where(col, knex.ref(ref.sql))
+      else sub.where(col, ref.value as any)
+    }
+  }
+  if (p.join) sub.innerJoin({ [p.join.alias]: p.join.table }, p.join.left, p.join.right)
+  const where = simplify(p.where)
+  if (where.k === 'const') {
+    if (!where.v) sub.whereRaw('1 = 0')
+    return
+  }
+  const conjuncts = where.k === 'and' ? where.items : [where]
+  const rest: Pred[] = []
+  for (const c of conjuncts) {
+    if (c.k === 'exists') addExists(sub, c, knex, true)
+    else rest.push(c)
+  }
+  if (rest.length) render(sub, rest.length === 1 ? rest[0] : { k: 'and', items: rest }, knex)
 }
 
 /**
