@@ -161,7 +161,7 @@ export function loadConfig(raw: NodeJS.ProcessEnv = process.env, notice: (msg: s
       secure: isOn(env.SMTP_SECURE),
       from: env.MAIL_FROM ?? 'Enlaight <no-reply@localhost>',
     },
-    frontendUrl: (env.FRONTEND_URL ?? 'http://localhost:5173').replace(/\/+$/, ''),
+    frontendUrl: (env.FRONTEND_URL ?? 'https://platform-v2.enlaight.ai').replace(/\/+$/, ''),
     superset: {
       baseUrl: (env.SUPERSET_BASE_URL ?? '').replace(/\/+$/, ''),
       username: env.SUPERSET_USERNAME ?? '',

@@ -55,7 +55,7 @@ export function createOperationResolver(options: BindOptions) {
     const execute = executorFor(canonical, options)
     return {
       config: { operationId: canonical.operationId, rateLimit: route.rateLimit ?? undefined },
-      onRequest: authenticationHook(route, options),
+      onRequest: accessHook(canonical, route, options),
       preValidation: route.multipart === 'fields' ? collectMultipartFields : undefined,
       // 'stream' routes read their multipart body in the engine: there is no body to validate yet.
       attachValidation: route.multipart === 'stream' ? true : undefined,
@@ -64,7 +64,6 @@ export function createOperationResolver(options: BindOptions) {
           throw req.validationError
         }
         if (route.multipart === 'fields') mergeUploads(req)
-        if (options.authorize) await options.authorize(canonical, req)
       },
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const result = await execute({
@@ -94,15 +93,16 @@ function executorFor(route: RouteEntry, { deps, engines }: BindOptions): Operati
   return factory(route, deps)
 }
 
-// Authentication runs first, before the body is parsed or validated, as DRF does.
-function authenticationHook(route: RouteEntry, { deps, authenticate }: BindOptions) {
-  if (route.security === 'none') return undefined
-  if (route.security === 'required') {
-    return async (req: FastifyRequest) => { req.user = await authenticate(req, deps) }
-  }
-  // Optional: a missing or bad token means anonymous (DECISIONS: public endpoints ignore stale tokens).
+// Who is calling, and may they call this at all: both before the body is parsed or validated, as DRF
+// does, so a refused caller learns nothing about the body's rules and nothing is written.
+function accessHook(canonical: RouteEntry, route: RouteEntry, { deps, authenticate, authorize }: BindOptions) {
   return async (req: FastifyRequest) => {
-    if (!req.headers.authorization) return
-    req.user = await authenticate(req, deps).catch(() => null)
+    if (route.security === 'required') {
+      req.user = await authenticate(req, deps)
+    } else if (route.security === 'optional' && req.headers.authorization) {
+      // A missing or bad token means anonymous (DECISIONS: public endpoints ignore stale tokens).
+      req.user = await authenticate(req, deps).catch(() => null)
+    }
+    if (authorize) await authorize(canonical, req)
   }
 }
