@@ -19,7 +19,8 @@ import { nowDb, toApiDateTime, toApiUtcPlus0000 } from '../src/db/time.js'
 
 const env = process.env
 const db = new URL(env.DATABASE_URL!)
-const key = new TextEncoder().encode(env.SECRET_KEY!)
+// Imported once, as src/auth/tokens.ts does (jose would import raw bytes again on every verify).
+const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(env.SECRET_KEY!), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
 const n8n = env.N8N_BASE_URL ? new Pool(env.N8N_BASE_URL, { connections: 128, keepAliveTimeout: 10_000 }) : null
 
 const pool = mysql.createPool({
