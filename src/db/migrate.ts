@@ -99,6 +99,7 @@ export async function migrateToLatest(knex: Knex, log: MigrateLogger, opts: Migr
       }
       if (!waited) log.info({}, 'another process is migrating this database; waiting for it')
       waited = true
+      await removeDuplicateLockRows(knex)
       await sleep(250 + Math.floor(Math.random() * 250))
     }
   }
@@ -110,6 +111,18 @@ export async function migrateToLatest(knex: Knex, log: MigrateLogger, opts: Migr
   await logVariant(knex, log)
   await logHyphenatedIds(knex, log)
   await verifySchema(knex)
+}
+
+/**
+ * knex creates its lock table racily: two processes starting on a fresh database can both find it empty and each
+ * insert a row. With two rows the lock can never be taken (knex wants exactly one row updated), so both processes
+ * would wait until the lock timeout. Extra rows are never locked (taking the lock fails and rolls back), so
+ * keeping only the first one is safe, even when several processes do it at once.
+ */
+async function removeDuplicateLockRows(knex: Knex): Promise<void> {
+  const lockTable = `${MIGRATIONS_TABLE}_lock`
+  const rows: Array<{ index: number }> = await knex(lockTable).select('index').orderBy('index').catch(() => [])
+  if (rows.length > 1) await knex(lockTable).where('index', '>', rows[0].index).delete()
 }
 
 /** database.md §14.1 / DECISIONS 35: the facts that tell which schema variant this is. */

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import knexFactory, { type Knex } from 'knex'
 import t, { type Test } from 'tap'
 import { createKnex } from '../../src/db/connection.js'
+import { migrateToLatest } from '../../src/db/migrate.js'
 import { startServer, type RunningServer } from '../helpers/server.js'
 import { createSeeder, SEED_PASSWORD } from '../helpers/seed.js'
 import { bearer, createMysqlDb, jsonPost, mariadbSkipReason, timedFetch } from './support.js'
@@ -114,8 +115,30 @@ function scenario(t: Test, makeDb: () => Promise<Shared>) {
   })
 }
 
+// Two processes starting on a fresh database can both insert knex's lock row (its table creation is racy); with
+// two rows the lock can never be taken. This state, made by hand, must not wedge start-up.
+function duplicateLockRows(t: Test, makeDb: () => Promise<Shared>) {
+  t.test('a migration lock table left with two rows does not wedge start-up', async t => {
+    const db = await makeDb()
+    const knex = createKnex(db.url)
+    t.teardown(async () => { await knex.destroy(); await db.knex.destroy(); await db.drop() })
+    await knex.schema.createTable('knex_migrations_lock', table => {
+      table.increments('index').primary()
+      table.integer('is_locked')
+    })
+    await knex('knex_migrations_lock').insert([{ is_locked: 0 }, { is_locked: 0 }])
+    const silent = { info() {}, warn() {} }
+    const started = Date.now()
+    await t.resolves(migrateToLatest(knex, silent, { lockTimeoutMs: 10_000 }), 'migrations complete')
+    t.ok(Date.now() - started < 5000, `in ${Date.now() - started} ms`)
+    t.same(await knex('knex_migrations_lock').pluck('is_locked'), [0], 'one lock row, released')
+  })
+}
+
 t.test('two instances on one SQLite file', async t => scenario(t, sqliteDatabase))
 t.test('two instances on one MariaDB database', { skip: await mariadbSkipReason() }, async t => scenario(t, mariadbDatabase))
+t.test('start-up on SQLite', async t => duplicateLockRows(t, sqliteDatabase))
+t.test('start-up on MariaDB', { skip: await mariadbSkipReason() }, async t => duplicateLockRows(t, mariadbDatabase))
 
 // Rate limits: counters are process memory unless RATE_LIMIT_REDIS_URL names a shared Redis.
 const REDIS_URL = process.env.RATE_LIMIT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/7'
