@@ -59,17 +59,22 @@ t.test('an unknown address gets the same status, body and time as a known one', 
   const { port } = app.server.address() as { port: number }
   // The client runs in its own process, as a real one would: the server's after-reply work (lookup, token,
   // mail) must not be measured as client-side delay. It pauses between requests so that work is done.
-  const rounds = 200
+  const rounds = 150
   const result = await measureInChild(port, knownUser.email, rounds)
   t.same([...new Set(result.answers)].sort(), [
     'known 200 {"detail":"Email enviado com sucesso"}',
     'unknown 200 {"detail":"Email enviado com sucesso"}',
   ], 'every answer, known or unknown, is the same 200 and body')
-  // Noise on a busy machine only ever adds time, so a low quantile estimates each path's own cost best.
-  const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * q)]
-  const k = quantile(result.known.slice(20), 0.1) // the first rounds warm up
-  const u = quantile(result.unknown.slice(20), 0.1)
-  t.ok(Math.abs(k - u) <= 0.1 * Math.max(k, u), `10th percentile ${k.toFixed(3)} ms (known) vs ${u.toFixed(3)} ms (unknown) within 10%`)
+  // Each round asks for a known and an unknown address back to back, so both see the same load; the median
+  // of the per-round differences is near zero unless one path does more work before it replies. Doing the
+  // lookup, token and mail before replying costs milliseconds: far more than the bound.
+  const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)] }
+  const warm = 20
+  const differences = result.known.slice(warm).map((k, i) => k - result.unknown[warm + i])
+  const typical = median([...result.known.slice(warm), ...result.unknown.slice(warm)])
+  const gap = median(differences)
+  const bound = Math.max(0.2 * typical, 0.3)
+  t.ok(Math.abs(gap) <= bound, `median known − unknown ${gap.toFixed(3)} ms, within ${bound.toFixed(3)} ms (typical reply ${typical.toFixed(3)} ms)`)
   await settleBackgroundWork()
   await smtp.waitFor(() => smtp.to(knownUser.email).length === rounds)
   t.equal(smtp.messages.length, rounds, 'only the known address got mail, once per request')
@@ -88,7 +93,7 @@ for (let i = 0; i < Number(rounds); i++) {
     const body = await res.text()
     out[who].push(performance.now() - start)
     out.answers.push(who + ' ' + res.status + ' ' + body)
-    await new Promise(r => setTimeout(r, 60))
+    await new Promise(r => setTimeout(r, 40))
   }
 }
 process.stdout.write(JSON.stringify(out))
