@@ -10,7 +10,7 @@
 // N8N_BASE_URL N8N_KB_KEY.
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import { jwtVerify } from 'jose'
-import mysql, { type PoolConnection, type RowDataPacket } from 'mysql2/promise'
+import mysql, { type RowDataPacket } from 'mysql2/promise'
 import { randomUUID } from 'node:crypto'
 import { Pool } from 'undici'
 import { mediaPath } from '../src/auth/tokens.js'
@@ -49,10 +49,6 @@ function note(sql: string) {
 const q = async (sql: string, values: unknown[] = [], conn: { query: typeof pool.query } = pool): Promise<Row[]> => {
   note(sql)
   return (await conn.query<RowDataPacket[]>(sql, values))[0]
-}
-const exec = async (conn: PoolConnection, sql: string, values: unknown[] = []) => {
-  note(sql)
-  await conn.query(sql, values)
 }
 
 class HttpError extends Error {
@@ -173,34 +169,25 @@ async function createChatSession(req: FastifyRequest, reply: FastifyReply) {
   const sessionKey = String(body.session_key)
   if (!agent) throw new HttpError(400, { agent_id: [`“${body.agent_id}” is not a valid UUID.`] })
   if (sessionKey.length > 191) throw new HttpError(400, { session_key: ['Ensure this field has no more than 191 characters.'] })
-  const conn: PoolConnection = await pool.getConnection()
-  try {
-    await exec(conn, 'BEGIN')
-    const admin = isAdmin(user)
-    const [bot] = await q(`select \`agents\`.\`id\` from \`agents\` where ${admin ? '' : `(${MEMBER_BOT}) and `}\`agents\`.\`id\` = ? limit 1`, admin ? [agent] : [user.id, agent], conn)
-    if (!bot) throw new HttpError(400, { detail: 'Agent not found.' })
-    const [dup] = await q('select `authentication_chatsession`.`id` from `authentication_chatsession` where `authentication_chatsession`.`user_id` = ? ' +
-      'and `authentication_chatsession`.`agent_id` = ? and `authentication_chatsession`.`session_key` = ? limit 1', [user.id, agent, sessionKey], conn)
-    if (dup) throw new HttpError(400, { status: 'error', details: 'Chat session already exists.' })
-    if (!admin) {
-      const [may] = await q('select case when exists (select 1 from `authentication_projects_bots` as `pol_1` inner join `authentication_projects_users` as `pol_2` ' +
-        'on `pol_2`.`projects_id` = `pol_1`.`projects_id` where `pol_1`.`bots_id` = ? and `pol_2`.`userprofile_id` = ?) then 1 else 0 end as `c0`', [agent, user.id], conn)
-      if (Number(may.c0) !== 1) throw new HttpError(403, { detail: 'You do not have permission to perform this action.' })
-    }
-    const id = randomUUID().replaceAll('-', '')
-    const data = body.first_message === undefined ? null : body.first_message
-    await exec(conn, 'insert into `authentication_chatsession` (`agent_id`, `created_at`, `data`, `id`, `session_key`, `updated_at`, `user_id`) values (?, ?, ?, ?, ?, ?, ?)',
-      [agent, nowDb(), data, id, sessionKey, null, user.id])
-    const [row] = await q('select `authentication_chatsession`.* from `authentication_chatsession` where `authentication_chatsession`.`id` = ? limit 1', [id], conn)
-    await exec(conn, 'COMMIT')
-    reply.code(201)
-    return { session_key: row.session_key, user: toUuid(row.user_id), agent: toUuid(row.agent_id), data: row.data, created_at: toApiDateTime(row.created_at) }
-  } catch (err) {
-    await exec(conn, 'ROLLBACK')
-    throw err
-  } finally {
-    conn.release()
+  // One insert, so no transaction (like the server).
+  const admin = isAdmin(user)
+  const [bot] = await q(`select \`agents\`.\`id\` from \`agents\` where ${admin ? '' : `(${MEMBER_BOT}) and `}\`agents\`.\`id\` = ? limit 1`, admin ? [agent] : [user.id, agent])
+  if (!bot) throw new HttpError(400, { detail: 'Agent not found.' })
+  const [dup] = await q('select `authentication_chatsession`.`id` from `authentication_chatsession` where `authentication_chatsession`.`user_id` = ? ' +
+    'and `authentication_chatsession`.`agent_id` = ? and `authentication_chatsession`.`session_key` = ? limit 1', [user.id, agent, sessionKey])
+  if (dup) throw new HttpError(400, { status: 'error', details: 'Chat session already exists.' })
+  if (!admin) {
+    const [may] = await q('select case when exists (select 1 from `authentication_projects_bots` as `pol_1` inner join `authentication_projects_users` as `pol_2` ' +
+      'on `pol_2`.`projects_id` = `pol_1`.`projects_id` where `pol_1`.`bots_id` = ? and `pol_2`.`userprofile_id` = ?) then 1 else 0 end as `c0`', [agent, user.id])
+    if (Number(may.c0) !== 1) throw new HttpError(403, { detail: 'You do not have permission to perform this action.' })
   }
+  const id = randomUUID().replaceAll('-', '')
+  const data = body.first_message === undefined ? null : body.first_message
+  await q('insert into `authentication_chatsession` (`agent_id`, `created_at`, `data`, `id`, `session_key`, `updated_at`, `user_id`) values (?, ?, ?, ?, ?, ?, ?)',
+    [agent, nowDb(), data, id, sessionKey, null, user.id])
+  const [row] = await q('select `authentication_chatsession`.* from `authentication_chatsession` where `authentication_chatsession`.`id` = ? limit 1', [id])
+  reply.code(201)
+  return { session_key: row.session_key, user: toUuid(row.user_id), agent: toUuid(row.agent_id), data: row.data, created_at: toApiDateTime(row.created_at) }
 }
 
 async function getKnowledgeBase(req: FastifyRequest, reply: FastifyReply) {
