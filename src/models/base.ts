@@ -1,5 +1,5 @@
 // Shared behaviour of every model: column conversions both ways and the Base timestamps (database.md §1.8).
-import { Model, ValidationError, type JSONSchema, type Pojo, type QueryContext, type ModelOptions } from 'objection'
+import { Model, ValidationError, type JSONSchema, type ModelClass, type Pojo, type QueryContext, type ModelOptions, type RelationMapping } from 'objection'
 import { DJANGO_TABLES } from '../db/django-schema.js'
 import { newId, toHex } from '../db/ids.js'
 import { normalizeDbDate, normalizeDbDateTime, nowDb } from '../db/time.js'
@@ -124,4 +124,21 @@ export abstract class BaseModel extends Model {
     }
     return res
   }
+}
+
+// Relation mappings; columns are written 'table.column'.
+export function hasMany(modelClass: ModelClass<any>, from: string, to: string): RelationMapping<any> {
+  return { relation: Model.HasManyRelation, modelClass, join: { from, to } }
+}
+
+export function hasOne(modelClass: ModelClass<any>, from: string, to: string): RelationMapping<any> {
+  return { relation: Model.HasOneRelation, modelClass, join: { from, to } }
+}
+
+export function belongsToOne(modelClass: ModelClass<any>, from: string, to: string): RelationMapping<any> {
+  return { relation: Model.BelongsToOneRelation, modelClass, join: { from, to } }
+}
+
+export function manyToMany(modelClass: ModelClass<any>, from: string, through: { from: string; to: string }, to: string): RelationMapping<any> {
+  return { relation: Model.ManyToManyRelation, modelClass, join: { from, through, to } }
 }

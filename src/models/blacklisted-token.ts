@@ -1,6 +1,6 @@
 import type { QueryContext, RelationMappings } from 'objection'
 import { nowDb } from '../db/time.js'
-import { BaseModel, metaFor } from './base.js'
+import { BaseModel, belongsToOne, metaFor } from './base.js'
 import { OutstandingToken } from './outstanding-token.js'
 
 /** token_blacklist_blacklistedtoken (simplejwt): one row per blacklisted outstanding token. */
@@ -23,10 +23,7 @@ export class BlacklistedToken extends BaseModel {
 
   static override get relationMappings(): RelationMappings {
     return {
-      token: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: OutstandingToken,
-        join: { from: 'token_blacklist_blacklistedtoken.token_id', to: 'token_blacklist_outstandingtoken.id' },
-      },
+      token: belongsToOne(OutstandingToken, 'token_blacklist_blacklistedtoken.token_id', 'token_blacklist_outstandingtoken.id'),
     }
   }
 }

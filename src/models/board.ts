@@ -1,5 +1,5 @@
 import type { RelationMappings } from 'objection'
-import { BaseModel, metaFor } from './base.js'
+import { BaseModel, belongsToOne, metaFor } from './base.js'
 import { Client } from './client.js'
 import { Project } from './project.js'
 
@@ -22,14 +22,8 @@ export class Board extends BaseModel {
 
   static override get relationMappings(): RelationMappings {
     return {
-      project: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: Project,
-        join: { from: 'authentication_boards.project_id', to: 'authentication_projects.id' },
-      },
-      client: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: Client,
-        join: { from: 'authentication_boards.client_id', to: 'authentication_clients.id' },
-      },
+      project: belongsToOne(Project, 'authentication_boards.project_id', 'authentication_projects.id'),
+      client: belongsToOne(Client, 'authentication_boards.client_id', 'authentication_clients.id'),
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { RelationMappings } from 'objection'
-import { BaseModel, metaFor } from './base.js'
+import { BaseModel, belongsToOne, hasMany, manyToMany, metaFor } from './base.js'
 import { ChatFavorite } from './chat-favorite.js'
 import { ChatSession } from './chat-session.js'
 import { ExpertiseArea } from './expertise-area.js'
@@ -27,26 +27,14 @@ export class Bot extends BaseModel {
 
   static override get relationMappings(): RelationMappings {
     return {
-      projects: {
-        relation: BaseModel.ManyToManyRelation, modelClass: Project,
-        join: {
-          from: 'agents.id',
-          through: { from: 'authentication_projects_bots.bots_id', to: 'authentication_projects_bots.projects_id' },
-          to: 'authentication_projects.id',
-        },
-      },
-      expertiseArea: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: ExpertiseArea,
-        join: { from: 'agents.expertise_area_id', to: 'expertise_areas.id' },
-      },
-      chatSessions: {
-        relation: BaseModel.HasManyRelation, modelClass: ChatSession,
-        join: { from: 'agents.id', to: 'authentication_chatsession.agent_id' },
-      },
-      favorites: {
-        relation: BaseModel.HasManyRelation, modelClass: ChatFavorite,
-        join: { from: 'agents.id', to: 'authentication_chatfavorite.agent_id' },
-      },
+      projects: manyToMany(
+        Project, 'agents.id',
+        { from: 'authentication_projects_bots.bots_id', to: 'authentication_projects_bots.projects_id' },
+        'authentication_projects.id',
+      ),
+      expertiseArea: belongsToOne(ExpertiseArea, 'agents.expertise_area_id', 'expertise_areas.id'),
+      chatSessions: hasMany(ChatSession, 'agents.id', 'authentication_chatsession.agent_id'),
+      favorites: hasMany(ChatFavorite, 'agents.id', 'authentication_chatfavorite.agent_id'),
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { RelationMappings } from 'objection'
-import { BaseModel, metaFor } from './base.js'
+import { BaseModel, belongsToOne, metaFor } from './base.js'
 import { Bot } from './bot.js'
 import { ChatSession } from './chat-session.js'
 import { User } from './user.js'
@@ -24,18 +24,9 @@ export class ChatFavorite extends BaseModel {
 
   static override get relationMappings(): RelationMappings {
     return {
-      user: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: User,
-        join: { from: 'authentication_chatfavorite.user_id', to: 'authentication_userprofile.id' },
-      },
-      bot: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: Bot,
-        join: { from: 'authentication_chatfavorite.agent_id', to: 'agents.id' },
-      },
-      session: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: ChatSession,
-        join: { from: 'authentication_chatfavorite.session_id', to: 'authentication_chatsession.id' },
-      },
+      user: belongsToOne(User, 'authentication_chatfavorite.user_id', 'authentication_userprofile.id'),
+      bot: belongsToOne(Bot, 'authentication_chatfavorite.agent_id', 'agents.id'),
+      session: belongsToOne(ChatSession, 'authentication_chatfavorite.session_id', 'authentication_chatsession.id'),
     }
   }
 }

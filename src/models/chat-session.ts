@@ -1,5 +1,5 @@
 import type { RelationMappings } from 'objection'
-import { BaseModel, metaFor } from './base.js'
+import { BaseModel, belongsToOne, hasMany, metaFor } from './base.js'
 import { Bot } from './bot.js'
 import { ChatFavorite } from './chat-favorite.js'
 import { User } from './user.js'
@@ -25,18 +25,9 @@ export class ChatSession extends BaseModel {
 
   static override get relationMappings(): RelationMappings {
     return {
-      user: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: User,
-        join: { from: 'authentication_chatsession.user_id', to: 'authentication_userprofile.id' },
-      },
-      bot: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: Bot,
-        join: { from: 'authentication_chatsession.agent_id', to: 'agents.id' },
-      },
-      favorites: {
-        relation: BaseModel.HasManyRelation, modelClass: ChatFavorite,
-        join: { from: 'authentication_chatsession.id', to: 'authentication_chatfavorite.session_id' },
-      },
+      user: belongsToOne(User, 'authentication_chatsession.user_id', 'authentication_userprofile.id'),
+      bot: belongsToOne(Bot, 'authentication_chatsession.agent_id', 'agents.id'),
+      favorites: hasMany(ChatFavorite, 'authentication_chatsession.id', 'authentication_chatfavorite.session_id'),
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { RelationMappings } from 'objection'
-import { BaseModel, metaFor } from './base.js'
+import { BaseModel, hasMany, metaFor } from './base.js'
 import { Board } from './board.js'
 import { Invite } from './invite.js'
 import { Project } from './project.js'
@@ -22,22 +22,10 @@ export class Client extends BaseModel {
 
   static override get relationMappings(): RelationMappings {
     return {
-      projects: {
-        relation: BaseModel.HasManyRelation, modelClass: Project,
-        join: { from: 'authentication_clients.id', to: 'authentication_projects.client_id' },
-      },
-      users: {
-        relation: BaseModel.HasManyRelation, modelClass: User,
-        join: { from: 'authentication_clients.id', to: 'authentication_userprofile.client_id' },
-      },
-      boards: {
-        relation: BaseModel.HasManyRelation, modelClass: Board,
-        join: { from: 'authentication_clients.id', to: 'authentication_boards.client_id' },
-      },
-      invites: {
-        relation: BaseModel.HasManyRelation, modelClass: Invite,
-        join: { from: 'authentication_clients.id', to: 'authentication_invite.client_id' },
-      },
+      projects: hasMany(Project, 'authentication_clients.id', 'authentication_projects.client_id'),
+      users: hasMany(User, 'authentication_clients.id', 'authentication_userprofile.client_id'),
+      boards: hasMany(Board, 'authentication_clients.id', 'authentication_boards.client_id'),
+      invites: hasMany(Invite, 'authentication_clients.id', 'authentication_invite.client_id'),
     }
   }
 }

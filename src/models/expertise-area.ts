@@ -1,5 +1,5 @@
 import type { RelationMappings } from 'objection'
-import { BaseModel, metaFor } from './base.js'
+import { BaseModel, hasMany, metaFor } from './base.js'
 import { Bot } from './bot.js'
 
 /** expertise_areas. Name unique case-insensitively (uq_expertisearea_name_ci). Orphan `active` ignored. */
@@ -19,10 +19,7 @@ export class ExpertiseArea extends BaseModel {
 
   static override get relationMappings(): RelationMappings {
     return {
-      bots: {
-        relation: BaseModel.HasManyRelation, modelClass: Bot,
-        join: { from: 'expertise_areas.id', to: 'agents.expertise_area_id' },
-      },
+      bots: hasMany(Bot, 'expertise_areas.id', 'agents.expertise_area_id'),
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { RelationMappings } from 'objection'
-import { BaseModel, metaFor } from './base.js'
+import { BaseModel, manyToMany, metaFor } from './base.js'
 import { User } from './user.js'
 
 /** auth_group (Django contrib): the "roles" of the role endpoints are group names. int id. */
@@ -15,14 +15,11 @@ export class Group extends BaseModel {
 
   static override get relationMappings(): RelationMappings {
     return {
-      users: {
-        relation: BaseModel.ManyToManyRelation, modelClass: User,
-        join: {
-          from: 'auth_group.id',
-          through: { from: 'authentication_userprofile_groups.group_id', to: 'authentication_userprofile_groups.userprofile_id' },
-          to: 'authentication_userprofile.id',
-        },
-      },
+      users: manyToMany(
+        User, 'auth_group.id',
+        { from: 'authentication_userprofile_groups.group_id', to: 'authentication_userprofile_groups.userprofile_id' },
+        'authentication_userprofile.id',
+      ),
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { RelationMappings } from 'objection'
-import { BaseModel } from './base.js'
+import { BaseModel, belongsToOne } from './base.js'
 import { User } from './user.js'
 
 /** enlaight_impersonation_log (new, additive): every login-as. No FKs, so it survives user deletes. */
@@ -22,14 +22,8 @@ export class ImpersonationLog extends BaseModel {
 
   static override get relationMappings(): RelationMappings {
     return {
-      actor: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: User,
-        join: { from: 'enlaight_impersonation_log.actor_id', to: 'authentication_userprofile.id' },
-      },
-      target: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: User,
-        join: { from: 'enlaight_impersonation_log.target_id', to: 'authentication_userprofile.id' },
-      },
+      actor: belongsToOne(User, 'enlaight_impersonation_log.actor_id', 'authentication_userprofile.id'),
+      target: belongsToOne(User, 'enlaight_impersonation_log.target_id', 'authentication_userprofile.id'),
     }
   }
 }

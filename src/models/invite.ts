@@ -1,7 +1,7 @@
 import type { QueryContext, RelationMappings } from 'objection'
 import { newId } from '../db/ids.js'
 import { dbDateTimeIn } from '../db/time.js'
-import { BaseModel, metaFor } from './base.js'
+import { BaseModel, belongsToOne, metaFor } from './base.js'
 import { Client } from './client.js'
 import { Project } from './project.js'
 import { User } from './user.js'
@@ -42,18 +42,9 @@ export class Invite extends BaseModel {
 
   static override get relationMappings(): RelationMappings {
     return {
-      sender: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: User,
-        join: { from: 'authentication_invite.sender_id', to: 'authentication_userprofile.id' },
-      },
-      client: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: Client,
-        join: { from: 'authentication_invite.client_id', to: 'authentication_clients.id' },
-      },
-      project: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: Project,
-        join: { from: 'authentication_invite.project_id', to: 'authentication_projects.id' },
-      },
+      sender: belongsToOne(User, 'authentication_invite.sender_id', 'authentication_userprofile.id'),
+      client: belongsToOne(Client, 'authentication_invite.client_id', 'authentication_clients.id'),
+      project: belongsToOne(Project, 'authentication_invite.project_id', 'authentication_projects.id'),
     }
   }
 }

@@ -1,6 +1,6 @@
 // The join tables as models, for direct reads/writes (membership checks, attach/detach, delete plans).
 import type { RelationMappings } from 'objection'
-import { BaseModel, metaFor } from './base.js'
+import { BaseModel, belongsToOne, metaFor } from './base.js'
 import { Bot } from './bot.js'
 import { Group } from './group.js'
 import { Project } from './project.js'
@@ -17,14 +17,8 @@ export class ProjectMember extends BaseModel {
 
   static override get relationMappings(): RelationMappings {
     return {
-      project: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: Project,
-        join: { from: 'authentication_projects_users.projects_id', to: 'authentication_projects.id' },
-      },
-      user: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: User,
-        join: { from: 'authentication_projects_users.userprofile_id', to: 'authentication_userprofile.id' },
-      },
+      project: belongsToOne(Project, 'authentication_projects_users.projects_id', 'authentication_projects.id'),
+      user: belongsToOne(User, 'authentication_projects_users.userprofile_id', 'authentication_userprofile.id'),
     }
   }
 }
@@ -40,14 +34,8 @@ export class ProjectBot extends BaseModel {
 
   static override get relationMappings(): RelationMappings {
     return {
-      project: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: Project,
-        join: { from: 'authentication_projects_bots.projects_id', to: 'authentication_projects.id' },
-      },
-      bot: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: Bot,
-        join: { from: 'authentication_projects_bots.bots_id', to: 'agents.id' },
-      },
+      project: belongsToOne(Project, 'authentication_projects_bots.projects_id', 'authentication_projects.id'),
+      bot: belongsToOne(Bot, 'authentication_projects_bots.bots_id', 'agents.id'),
     }
   }
 }
@@ -63,14 +51,8 @@ export class UserGroup extends BaseModel {
 
   static override get relationMappings(): RelationMappings {
     return {
-      user: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: User,
-        join: { from: 'authentication_userprofile_groups.userprofile_id', to: 'authentication_userprofile.id' },
-      },
-      group: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: Group,
-        join: { from: 'authentication_userprofile_groups.group_id', to: 'auth_group.id' },
-      },
+      user: belongsToOne(User, 'authentication_userprofile_groups.userprofile_id', 'authentication_userprofile.id'),
+      group: belongsToOne(Group, 'authentication_userprofile_groups.group_id', 'auth_group.id'),
     }
   }
 }

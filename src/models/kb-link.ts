@@ -1,5 +1,5 @@
 import type { QueryContext, RelationMappings } from 'objection'
-import { BaseModel, metaFor } from './base.js'
+import { BaseModel, belongsToOne, metaFor } from './base.js'
 import { Project } from './project.js'
 
 /** kb_links: project <-> n8n knowledge base. No timestamps (not a Base model). */
@@ -24,10 +24,7 @@ export class KbLink extends BaseModel {
 
   static override get relationMappings(): RelationMappings {
     return {
-      project: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: Project,
-        join: { from: 'kb_links.project_id', to: 'authentication_projects.id' },
-      },
+      project: belongsToOne(Project, 'kb_links.project_id', 'authentication_projects.id'),
     }
   }
 }

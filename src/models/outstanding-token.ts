@@ -1,5 +1,5 @@
 import type { RelationMappings } from 'objection'
-import { BaseModel, metaFor } from './base.js'
+import { BaseModel, belongsToOne, hasOne, metaFor } from './base.js'
 import { BlacklistedToken } from './blacklisted-token.js'
 import { User } from './user.js'
 
@@ -21,14 +21,8 @@ export class OutstandingToken extends BaseModel {
 
   static override get relationMappings(): RelationMappings {
     return {
-      user: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: User,
-        join: { from: 'token_blacklist_outstandingtoken.user_id', to: 'authentication_userprofile.id' },
-      },
-      blacklisted: {
-        relation: BaseModel.HasOneRelation, modelClass: BlacklistedToken,
-        join: { from: 'token_blacklist_outstandingtoken.id', to: 'token_blacklist_blacklistedtoken.token_id' },
-      },
+      user: belongsToOne(User, 'token_blacklist_outstandingtoken.user_id', 'authentication_userprofile.id'),
+      blacklisted: hasOne(BlacklistedToken, 'token_blacklist_outstandingtoken.id', 'token_blacklist_blacklistedtoken.token_id'),
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { RelationMappings } from 'objection'
-import { BaseModel, metaFor } from './base.js'
+import { BaseModel, belongsToOne, metaFor } from './base.js'
 import { User } from './user.js'
 
 /** authentication_userinvites: a dead table (DECISIONS 40); kept, rows deleted with their user. */
@@ -19,10 +19,7 @@ export class UserInvite extends BaseModel {
 
   static override get relationMappings(): RelationMappings {
     return {
-      user: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: User,
-        join: { from: 'authentication_userinvites.user_id', to: 'authentication_userprofile.id' },
-      },
+      user: belongsToOne(User, 'authentication_userinvites.user_id', 'authentication_userprofile.id'),
     }
   }
 }

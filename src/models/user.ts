@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto'
 import type { QueryContext, RelationMappings } from 'objection'
 import { dbDateTimeIn, nowDb, todaySaoPaulo } from '../db/time.js'
-import { BaseModel, metaFor } from './base.js'
+import { BaseModel, belongsToOne, hasMany, manyToMany, metaFor } from './base.js'
 import { ChatSession } from './chat-session.js'
 import { Client } from './client.js'
 import { Group } from './group.js'
@@ -88,38 +88,20 @@ export class User extends BaseModel {
 
   static override get relationMappings(): RelationMappings {
     return {
-      client: {
-        relation: BaseModel.BelongsToOneRelation, modelClass: Client,
-        join: { from: 'authentication_userprofile.client_id', to: 'authentication_clients.id' },
-      },
-      projects: {
-        relation: BaseModel.ManyToManyRelation, modelClass: Project,
-        join: {
-          from: 'authentication_userprofile.id',
-          through: { from: 'authentication_projects_users.userprofile_id', to: 'authentication_projects_users.projects_id' },
-          to: 'authentication_projects.id',
-        },
-      },
-      groups: {
-        relation: BaseModel.ManyToManyRelation, modelClass: Group,
-        join: {
-          from: 'authentication_userprofile.id',
-          through: { from: 'authentication_userprofile_groups.userprofile_id', to: 'authentication_userprofile_groups.group_id' },
-          to: 'auth_group.id',
-        },
-      },
-      chatSessions: {
-        relation: BaseModel.HasManyRelation, modelClass: ChatSession,
-        join: { from: 'authentication_userprofile.id', to: 'authentication_chatsession.user_id' },
-      },
-      invitesSent: {
-        relation: BaseModel.HasManyRelation, modelClass: Invite,
-        join: { from: 'authentication_userprofile.id', to: 'authentication_invite.sender_id' },
-      },
-      outstandingTokens: {
-        relation: BaseModel.HasManyRelation, modelClass: OutstandingToken,
-        join: { from: 'authentication_userprofile.id', to: 'token_blacklist_outstandingtoken.user_id' },
-      },
+      client: belongsToOne(Client, 'authentication_userprofile.client_id', 'authentication_clients.id'),
+      projects: manyToMany(
+        Project, 'authentication_userprofile.id',
+        { from: 'authentication_projects_users.userprofile_id', to: 'authentication_projects_users.projects_id' },
+        'authentication_projects.id',
+      ),
+      groups: manyToMany(
+        Group, 'authentication_userprofile.id',
+        { from: 'authentication_userprofile_groups.userprofile_id', to: 'authentication_userprofile_groups.group_id' },
+        'auth_group.id',
+      ),
+      chatSessions: hasMany(ChatSession, 'authentication_userprofile.id', 'authentication_chatsession.user_id'),
+      invitesSent: hasMany(Invite, 'authentication_userprofile.id', 'authentication_invite.sender_id'),
+      outstandingTokens: hasMany(OutstandingToken, 'authentication_userprofile.id', 'token_blacklist_outstandingtoken.user_id'),
     }
   }
 }

@@ -1,9 +1,9 @@
 // What the engine needs to know about a model: table, primary key, column kinds, relations; and models
 // defined generically from an x-crud declaration (`table:`) plus the spec's component schema.
-import { Model, type Relation } from 'objection'
+import { type Model, type ModelClass as ObjectionModelClass, type Relation, type RelationMappings } from 'objection'
 import type { Knex } from 'knex'
 import { DJANGO_TABLES } from '../../db/django-schema.js'
-import { BaseModel, type ColumnMeta, type Timestamps } from '../../models/base.js'
+import { BaseModel, belongsToOne, hasMany, manyToMany, type ColumnMeta, type Timestamps } from '../../models/base.js'
 import type { ColumnTypeDecl, RelationDecl } from './declaration.js'
 
 export type ModelClass = typeof BaseModel
@@ -157,18 +157,13 @@ export function defineModel(s: GenericModelSpec, lookup: (name: string) => Model
     static declaredColumns = cols
     static columnNames = cols // read by the policy engine for tables outside database.md
     static override get relationMappings() {
-      const out: Record<string, any> = {}
+      const out: RelationMappings = {}
       for (const [rel, r] of Object.entries(relations)) {
-        const Target = lookup(r.model)
+        const Target = lookup(r.model) as unknown as ObjectionModelClass<any> // a concrete class (ModelClass is abstract)
         const to = `${Target.tableName}.${r.to ?? 'id'}`
-        if (r.through) {
-          out[rel] = {
-            relation: Model.ManyToManyRelation, modelClass: Target,
-            join: { from: `${table}.${r.from}`, through: { from: `${r.through.table}.${r.through.from}`, to: `${r.through.table}.${r.through.to}` }, to },
-          }
-        } else {
-          out[rel] = { relation: r.many ? Model.HasManyRelation : Model.BelongsToOneRelation, modelClass: Target, join: { from: `${table}.${r.from}`, to } }
-        }
+        const from = `${table}.${r.from}`
+        if (r.through) out[rel] = manyToMany(Target, from, { from: `${r.through.table}.${r.through.from}`, to: `${r.through.table}.${r.through.to}` }, to)
+        else out[rel] = (r.many ? hasMany : belongsToOne)(Target, from, to)
       }
       return out
     }
