@@ -55,6 +55,14 @@ t.test('datetimes: storage text, microseconds kept, API offsets', async (t) => {
   t.equal(toApiDateTime('2026-11-24 02:31:03.773783'), '2026-11-23T23:31:03.773783-03:00')
   t.equal(toApiDateTime('2026-11-24 02:30:41.000000'), '2026-11-23T23:30:41-03:00')
   t.equal(toApiDateTime(null), null)
+  // Across offset changes (the offset is looked up once per quarter hour): the last daylight-saving period
+  // (-02:00 until 2019-02-17 02:00 UTC) and local mean time before 1914 (-03:06:28, printed as -03:06).
+  t.equal(toApiDateTime('2019-02-17 01:59:59.000000'), '2019-02-16T23:59:59-02:00')
+  t.equal(toApiDateTime('2019-02-17 02:00:00.000000'), '2019-02-16T23:00:00-03:00')
+  t.equal(toApiDateTime('2018-11-04 02:59:59.000000'), '2018-11-03T23:59:59-03:00')
+  t.equal(toApiDateTime('2018-11-04 03:00:00.000000'), '2018-11-04T01:00:00-02:00')
+  t.equal(toApiDateTime('1914-01-01 03:06:27.000000'), '1913-12-31T23:59:59-03:06')
+  t.equal(toApiDateTime('1914-01-01 03:06:28.000000'), '1914-01-01T00:06:28-03:00')
   t.equal(toApiUtcPlus0000('2026-11-24 02:31:05.391971'), '2026-11-24T02:31:05.391971+0000')
   t.equal(todaySaoPaulo(new Date('2026-11-24T01:27:00Z')), '2026-11-23', 'the local date, not the UTC date')
   const later = dbDateTimeIn(3600, '2026-11-24 23:30:00.123456')
