@@ -1,5 +1,6 @@
-// The actions of x-crud at run time. Every write runs in one transaction; every read goes through the
-// policy engine's SQL scope, so a row the caller may not read is never found (404) nor listed.
+// The actions of x-crud at run time. Every write of more than one statement runs in one transaction; every
+// read goes through the policy engine's SQL scope, so a row the caller may not read is never found (404)
+// nor listed.
 import type { Knex } from 'knex'
 import { toHex, toUuid } from '../../db/ids.js'
 import { ApiError, validationError } from '../errors.js'

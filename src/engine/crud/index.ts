@@ -26,10 +26,15 @@ const RUN: Record<string, (c: Compiled, s: RequestState) => Promise<actions.Resu
 }
 const READS = new Set(['list', 'retrieve', 'list-related'])
 
+// A create or update without relation inputs writes one row with one statement, which commits on its own:
+// a transaction around it would add two round trips (BEGIN, COMMIT) and protect nothing. Every other write
+// (links, cascades, delete plans) runs in one transaction.
+const writesOneStatement = (c: Compiled) => (c.decl.action === 'create' || c.decl.action === 'update') && !c.inputs.some(i => i.relation)
+
 export const crudEngine: OperationFactory = (route, deps) => {
   const compiled = compile(route, deps.models as unknown as Record<string, ModelClass>)
   const run = RUN[compiled.decl.action]
-  const writes = !READS.has(compiled.decl.action)
+  const transactional = !READS.has(compiled.decl.action) && !writesOneStatement(compiled)
   return async ctx => {
     const state: RequestState = {
       user: ctx.user as any,
@@ -42,7 +47,7 @@ export const crudEngine: OperationFactory = (route, deps) => {
       db: deps.knex,
     }
     try {
-      if (!writes) return await run(compiled, state)
+      if (!transactional) return await run(compiled, state)
       return await deps.knex.transaction((trx: Knex.Transaction) => run(compiled, { ...state, db: trx }))
     } catch (error) {
       throw toCrudError(error, compiled)
