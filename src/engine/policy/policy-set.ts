@@ -62,6 +62,10 @@ export class PolicySet {
   readonly schema: Schema
   private readonly byRole = new Map<string, LoadedRule[]>()
   private readonly cache = new Map<string, AppAbility>()
+  // Per ability (so per role and placeholder values, and gone with it): rulesToAST and the compiled rule
+  // predicate for each action, subject and table reference. Both are pure data, read and never changed.
+  private readonly asts = new WeakMap<AppAbility, Map<string, AstNode | null>>()
+  private readonly predicates = new WeakMap<AppAbility, Map<string, Pred>>()
   private readonly placeholderColumns: string[]
   private readonly checkedWhere = new Set<string>()
 
@@ -113,11 +117,26 @@ export class PolicySet {
   predicate(user: PolicyUser | null | undefined, action: string, subject: string, tableRef?: string, options: ScopeOptions = {}): Pred {
     const info = this.model(subject)
     const ability = this.abilityFor(user)
-    const ctx = newContext(this.schema)
     const outer = { kind: 'alias' as const, alias: tableRef ?? info.table }
-    const pred = compileAst(ctx, info, outer, rulesToAST(ability, action, subject) as AstNode | null)
-    if (!options.where) return pred
+    if (!options.where) {
+      const key = `${action}\u0000${subject}\u0000${outer.alias}`
+      const known = memo(this.predicates, ability).get(key)
+      if (known) return known
+      const pred = compileAst(newContext(this.schema), info, outer, this.rulesAst(ability, action, subject))
+      memo(this.predicates, ability).set(key, pred)
+      return pred
+    }
+    // One context for both parts: the subquery aliases of the extra condition must not repeat the rules'.
+    const ctx = newContext(this.schema)
+    const pred = compileAst(ctx, info, outer, this.rulesAst(ability, action, subject))
     return simplify({ k: 'and', items: [pred, compileAst(ctx, info, outer, this.whereAst(info, options.where, user ?? null))] })
+  }
+
+  private rulesAst(ability: AppAbility, action: string, subject: string): AstNode | null {
+    const byKey = memo(this.asts, ability)
+    const key = `${action}\u0000${subject}`
+    if (!byKey.has(key)) byKey.set(key, rulesToAST(ability, action, subject) as AstNode | null)
+    return byKey.get(key)!
   }
 
   /**
@@ -157,8 +176,7 @@ export class PolicySet {
    */
   async canWith(user: PolicyUser | null | undefined, action: string, subject: string, values: Record<string, unknown>, options: DbOptions = {}): Promise<boolean> {
     const info = this.model(subject)
-    const ast = rulesToAST(this.abilityFor(user), action, subject) as AstNode | null
-    const pred = compileAst(newContext(this.schema), info, { kind: 'values', values }, ast)
+    const pred = compileAst(newContext(this.schema), info, { kind: 'values', values }, this.rulesAst(this.abilityFor(user), action, subject))
     if (pred.k === 'const') return pred.v
     return evaluatePred(pred, options.db ?? knexOf(info.modelClass))
   }
@@ -278,6 +296,15 @@ const WHOLE = /^\$\{\s*user\.([A-Za-z0-9_]+)\s*\}$/
 const PART = /\$\{\s*user\.([A-Za-z0-9_]+)\s*\}/g
 
 /** `${user.col}` -> the user's value (kept typed, null included, when it is the whole string). */
+function memo<V>(store: WeakMap<AppAbility, Map<string, V>>, ability: AppAbility): Map<string, V> {
+  let byKey = store.get(ability)
+  if (!byKey) {
+    byKey = new Map()
+    store.set(ability, byKey)
+  }
+  return byKey
+}
+
 export function interpolate(value: unknown, user: PolicyUser | null): unknown {
   if (typeof value === 'string') {
     const whole = WHOLE.exec(value)
