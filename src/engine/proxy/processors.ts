@@ -111,7 +111,7 @@ const chatSearch: Processor = {
   needs: ['query'],
   provides: ['session_ids'],
   async prepare(ctx) {
-    const sessions = await ctx.deps.models.ChatSession.query().where('user_id', ctx.user.id).select('session_key', 'agent_id')
+    const sessions = await ctx.deps.models.ChatSession.query().where('user_id', ctx.user.id).select('session_key', 'agent_id').orderBy(['created_at', 'id'])
     if (sessions.length === 0) return { status: 201, body: { status: 'success', results: [] } }
     const agents = new Map<string, string>()
     for (const s of sessions) agents.set(s.session_key, s.agent_id)
