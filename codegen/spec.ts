@@ -20,6 +20,8 @@ export interface SpecOperation {
   n8n: Record<string, unknown> | null
   multipart: 'stream' | 'fields' | null
   rateLimit: Record<string, unknown> | null
+  /** GET operations answer HEAD too unless `x-head: false` (Django's function views answer HEAD with 405). */
+  head: boolean
 }
 
 export type OpenApiDocument = Record<string, any>
@@ -59,6 +61,7 @@ function describe(spec: OpenApiDocument, op: Record<string, any>, method: string
     n8n: op['x-n8n'] ?? null,
     multipart: op['x-multipart'] === 'stream' ? 'stream' : multipartDeclared ? 'fields' : null,
     rateLimit: op['x-rate-limit'] ?? null,
+    head: method === 'GET' && op['x-head'] !== false,
   }
 }
 

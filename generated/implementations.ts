@@ -7,6 +7,7 @@ import * as healthHandlers from '../src/handlers/health.js'
 import * as i18nHandlers from '../src/handlers/i18n.js'
 import * as impersonationHandlers from '../src/handlers/impersonation.js'
 import * as invitesHandlers from '../src/handlers/invites.js'
+import * as mediaHandlers from '../src/handlers/media.js'
 import * as passwordHandlers from '../src/handlers/password.js'
 import * as rolesHandlers from '../src/handlers/roles.js'
 import * as supersetHandlers from '../src/handlers/superset.js'
@@ -26,7 +27,7 @@ export const implementations: HandlerMap = {
   getHealthDb: healthHandlers.getHealthDb,
   getMe: authHandlers.getMe,
   getRootHealth: healthHandlers.getRootHealth,
-  getUserAvatar: stubs.getUserAvatar,
+  getUserAvatar: mediaHandlers.getUserAvatar,
   inviteUser: invitesHandlers.inviteUser,
   listImpersonations: impersonationHandlers.listImpersonations,
   listRoles: rolesHandlers.listRoles,

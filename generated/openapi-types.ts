@@ -2038,11 +2038,8 @@ export interface components {
             last_name?: string;
             password?: string;
             password_confirm?: string;
-            /**
-             * @description Applied only for admins (empty = unchanged).
-             * @enum {string}
-             */
-            role?: "ADMINISTRATOR" | "MANAGER" | "USER" | "";
+            /** @description Applied only for administrators, and then only a known role (ADMINISTRATOR, MANAGER, USER, GUEST); ignored for everyone else (no self-promotion, auth-and-users §5.7). Empty = unchanged. */
+            role?: string;
             username?: string;
         };
         MeUpdateResponse: {
@@ -2435,6 +2432,20 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["UpstreamError"];
+            };
+        };
+        /** @description The path exists but does not offer this method (DRF's 405, with an `Allow` header). */
+        MethodNotAllowed: {
+            headers: {
+                /**
+                 * @description The methods the path offers.
+                 * @example GET, OPTIONS
+                 */
+                Allow?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Detail"];
             };
         };
         /** @description `N8N_BASE_URL` or `N8N_KB_KEY` is not configured (knowledge-bases §4.4; 503, not the original's 500). Checked after input and access. */
@@ -3711,6 +3722,7 @@ export interface operations {
                     "application/json": components["schemas"]["HealthStatus"];
                 };
             };
+            405: components["responses"]["MethodNotAllowed"];
         };
     };
     getHealthDb: {
@@ -3731,6 +3743,7 @@ export interface operations {
                     "application/json": components["schemas"]["HealthDb"];
                 };
             };
+            405: components["responses"]["MethodNotAllowed"];
             /** @description The database does not answer. */
             503: {
                 headers: {
@@ -3943,6 +3956,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            405: components["responses"]["MethodNotAllowed"];
         };
     };
     confirmInvite: {
@@ -5143,6 +5157,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoleList"];
                 };
             };
+            405: components["responses"]["MethodNotAllowed"];
         };
     };
     getOpenapiJson: {
@@ -5165,6 +5180,7 @@ export interface operations {
                     };
                 };
             };
+            405: components["responses"]["MethodNotAllowed"];
         };
     };
     getOpenapiYaml: {
@@ -5185,6 +5201,7 @@ export interface operations {
                     "application/yaml": string;
                 };
             };
+            405: components["responses"]["MethodNotAllowed"];
         };
     };
     getRedoc: {
@@ -5205,6 +5222,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            405: components["responses"]["MethodNotAllowed"];
         };
     };
     getSwaggerUi: {
@@ -5225,6 +5243,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            405: components["responses"]["MethodNotAllowed"];
         };
     };
     searchMessages: {
@@ -5589,6 +5608,7 @@ export interface operations {
                     "application/json": components["schemas"]["HealthStatus"];
                 };
             };
+            405: components["responses"]["MethodNotAllowed"];
         };
     };
     getUserAvatar: {

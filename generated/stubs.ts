@@ -5,5 +5,5 @@ import type { HandlerMap } from './handlers.js'
 
 /** Custom operations declared in openapi.yaml that have no handler in src/handlers/ yet: they answer 501. */
 export const stubs = {
-  getUserAvatar: notImplemented('getUserAvatar'),
+
 } satisfies Partial<HandlerMap>

@@ -94,7 +94,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   gateDebugRoutes(app, config)
 
   await app.register(openapiGlue, {
-    specification: withoutDocsRoutes(spec),
+    specification: servedSpec(spec),
     operationResolver: createOperationResolver({
       deps,
       routes: routeTable,
@@ -107,9 +107,16 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   return app
 }
 
-// Docs routes are declared in openapi.yaml (so they are documented) but served by the docs plugins.
-function withoutDocsRoutes(spec: Record<string, any>) {
-  const paths = Object.fromEntries(Object.entries(spec.paths).filter(([path]) => !documentationPaths.has(path)))
+// What the glue binds: docs routes are declared in openapi.yaml (so they are documented) but served by the
+// docs plugins; responses only document (the serializer is JSON.stringify), and handing them over would make
+// the glue look for request parsers of response types such as image/png and warn at every start.
+const DOCUMENTED_ELSEWHERE = { default: { description: 'See openapi.yaml.' } }
+function servedSpec(spec: Record<string, any>) {
+  const withoutResponses = (item: Record<string, any>) => Object.fromEntries(Object.entries(item).map(([key, op]) =>
+    [key, op && typeof op === 'object' && 'responses' in op ? { ...op, responses: DOCUMENTED_ELSEWHERE } : op]))
+  const paths = Object.fromEntries(Object.entries(spec.paths as Record<string, Record<string, any>>)
+    .filter(([path]) => !documentationPaths.has(path))
+    .map(([path, item]) => [path, withoutResponses(item)]))
   return { ...spec, paths }
 }
 
@@ -128,8 +135,9 @@ function notFoundOrNotAllowed(known: ReturnType<typeof routeMatchers>, method: s
   const path = url.split('?')[0]
   const match = known.matchers.find(m => m.pattern.test(path))
   if (!match) return new ApiError('not_found')
-  const allowed = known.list.filter(r => r.path === match.path).map(r => r.method)
-  if (allowed.includes('GET')) allowed.push('HEAD')
+  const onPath = known.list.filter(r => r.path === match.path)
+  const allowed = onPath.map(r => r.method)
+  if (onPath.some(r => r.head)) allowed.push('HEAD')
   return new ApiError('method_not_allowed', {
     detail: `Method "${method}" not allowed.`,
     headers: { allow: [...new Set([...allowed, 'OPTIONS'])].join(', ') },

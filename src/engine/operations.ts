@@ -7,6 +7,7 @@ import type { User } from '../models/index.js'
 import { ApiError } from './errors.js'
 import type { HandlerContext } from './handler-types.js'
 import { collectMultipartFields, mergeUploads } from './multipart.js'
+import { notImplemented } from './not-implemented.js'
 import type { RouteEntry } from './route-table.js'
 
 export interface OperationResultLike {
@@ -55,6 +56,7 @@ export function createOperationResolver(options: BindOptions) {
     const execute = executorFor(canonical, options)
     return {
       config: { operationId: canonical.operationId, rateLimit: route.rateLimit ?? undefined },
+      exposeHeadRoute: route.head,
       onRequest: accessHook(canonical, route, options),
       preValidation: route.multipart === 'fields' ? collectMultipartFields : undefined,
       // 'stream' routes read their multipart body in the engine: there is no body to validate yet.
@@ -85,12 +87,9 @@ export function createOperationResolver(options: BindOptions) {
 }
 
 function executorFor(route: RouteEntry, { deps, engines }: BindOptions): Operation {
-  if (route.kind === 'custom') return (implementations as unknown as Record<string, Operation>)[route.operationId]
+  if (route.kind === 'custom') return (implementations as unknown as Record<string, Operation>)[route.operationId] ?? notImplemented(route.operationId)
   const factory = route.kind === 'crud' ? engines.crud : route.kind === 'n8n' ? engines.n8n : undefined
-  if (!factory) {
-    return async () => { throw new ApiError('not_implemented', { detail: `Not implemented: ${route.operationId}` }) }
-  }
-  return factory(route, deps)
+  return factory ? factory(route, deps) : notImplemented(route.operationId)
 }
 
 // Who is calling, and may they call this at all: both before the body is parsed or validated, as DRF

@@ -15,6 +15,7 @@ export interface RouteEntry {
   readonly n8n: Readonly<Record<string, unknown>> | null
   readonly multipart: 'stream' | 'fields' | null
   readonly rateLimit: Readonly<Record<string, unknown>> | null
+  readonly head: boolean
 }
 
 export type RouteTable = Record<string, RouteEntry>

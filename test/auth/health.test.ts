@@ -18,6 +18,15 @@ t.test('health', async t => {
     t.equal((await app.inject({ method: 'POST', url: '/api/health/' })).statusCode, 405)
   })
 
+  t.test('HEAD is refused on the health views (Django function views: GET only), offered elsewhere', async t => {
+    for (const url of ['/api/health/', '/api/health/db/', '/health/']) {
+      const res = await app.inject({ method: 'HEAD', url })
+      t.equal(res.statusCode, 405, url)
+      t.equal(res.headers.allow, 'GET, OPTIONS', `${url} Allow`)
+    }
+    t.equal((await app.inject({ method: 'HEAD', url: '/api/roles/' })).statusCode, 200, 'a class-based view answers HEAD')
+  })
+
   t.test('database check answers with an integer latency', async t => {
     const res = await app.inject({ method: 'GET', url: '/api/health/db/', headers: { authorization: 'Bearer garbage' } })
     t.equal(res.statusCode, 200)

@@ -73,6 +73,9 @@ t.test('me and me/update', async t => {
     t.equal(res.statusCode, 200)
     t.equal(res.json().role, 'MANAGER')
     t.equal((await knex('authentication_userprofile').where({ id: carol.id }).first('role')).role, 'MANAGER')
+    const unknown = await update(carol, { role: 'SUPERHERO', first_name: 'Caro' })
+    t.equal(unknown.statusCode, 200, 'an unknown role from a non-admin is ignored too, not a 400 (§5.7)')
+    t.equal((await knex('authentication_userprofile').where({ id: carol.id }).first('role', 'first_name')).role, 'MANAGER')
   })
 
   t.test('an admin may set a known role, but the last active admin cannot step down', async t => {

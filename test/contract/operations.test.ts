@@ -1,6 +1,9 @@
 // Every operation of the contract is declared, routed, and answers: implemented, or 501 JSON — never a route 404.
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
+import { stringify } from 'yaml'
 import { listOperations, readSpec } from '../../codegen/spec.js'
 import { stubs } from '../../generated/stubs.js'
 import { buildTestApp } from '../helpers/app.js'
@@ -38,6 +41,27 @@ t.test('every routed operation answers; custom operations without a handler answ
     t.equal(res.statusCode, 501, `${op.operationId} answers 501`)
     t.same(res.json(), { detail: `Not implemented: ${op.operationId}` })
   }
+})
+
+t.test('a custom operation declared in the spec but without a handler answers 501 JSON, not 404', async t => {
+  const spec = readSpec('openapi.yaml')
+  spec.paths['/api/reports/{id}/'] = {
+    get: {
+      operationId: 'getReport', tags: ['health'], summary: 'A report (declared, not written yet)', security: [],
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: { '200': { description: 'ok', content: { 'application/json': { schema: { type: 'object' } } } } },
+    },
+  }
+  const specFile = join(mkdtempSync(join(tmpdir(), 'stub-spec-')), 'openapi.yaml')
+  writeFileSync(specFile, stringify(spec))
+  const { app } = await buildTestApp(t, { build: { specFile } })
+  for (const url of ['/api/reports/42/', '/api/reports/42']) {
+    const res = await app.inject({ method: 'GET', url })
+    t.equal(res.statusCode, 501, url)
+    t.equal(res.headers['content-type'], 'application/json; charset=utf-8')
+    t.same(res.json(), { detail: 'Not implemented: getReport' })
+  }
+  t.equal((await app.inject({ method: 'GET', url: '/api/health/' })).statusCode, 200, 'the implemented operations still answer')
 })
 
 t.test('unknown routes answer JSON 404 and known paths with another method answer 405 with Allow', async t => {

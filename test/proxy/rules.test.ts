@@ -32,7 +32,7 @@ t.test('the compiled rules carry the declared deadlines (DECISIONS 29) and keys'
 
 const base: RouteEntry = {
   operationId: 'probeOperation', method: 'GET', path: '/api/probe/', tag: 'kb', kind: 'n8n', security: 'required',
-  aliasOf: null, policy: null, crud: null, n8n: null, multipart: null, rateLimit: null,
+  aliasOf: null, policy: null, crud: null, n8n: null, multipart: null, rateLimit: null, head: true,
 }
 const good = { webhook: '/webhook/x', method: 'GET', input: { hash_id: { from: 'query', type: 'hash' } }, access: { kb: 'hash_id' }, send: { json: ['hash_id'] } }
 
