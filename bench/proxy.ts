@@ -20,7 +20,7 @@ const arg = (name: string, fallback: number) => {
 }
 const KEY = 'bench-n8n-key'
 const SELF = new URL(import.meta.url).pathname
-// Node flags for the API process, e.g. API_NODE_FLAGS=--max-semi-space-size=1 (see the upload row's note).
+// Node flags for the API process, to try V8 settings: e.g. API_NODE_FLAGS='--max-semi-space-size=2 --trace-gc'.
 const API_NODE_FLAGS = (process.env.API_NODE_FLAGS ?? '').split(' ').filter(Boolean)
 
 // ─── child roles ─────────────────────────────────────────────────────────────────────────────────────────

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { Pool } from 'undici'
+import { uploadReclaimer } from './reclaim.js'
 
 export type Outcome =
   | { kind: 'answer', status: number, text: string, json: unknown, isJson: boolean }
@@ -150,7 +151,11 @@ async function * multipartBody(
   head += `Content-Type: ${file.mimetype || 'application/octet-stream'}\r\n\r\n`
   yield head
   try {
-    for await (const chunk of file.open()) yield chunk as Buffer
+    const reclaim = uploadReclaimer()
+    for await (const chunk of file.open()) {
+      reclaim((chunk as Buffer).length)
+      yield chunk as Buffer
+    }
   } catch (err) {
     onProblem(err instanceof TooLargeError ? { kind: 'too-large' } : { kind: 'upload-failed', code: errorCode(err) })
     throw err
