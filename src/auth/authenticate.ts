@@ -49,7 +49,7 @@ export async function userFromAccessToken(token: string, deps: AuthDeps): Promis
   }
   // A user_id that is not a UUID cannot name a row (the original crashed with a 500 here).
   const id = toHex(claims.user_id)
-  const user = id ? await deps.models.User.query().findById(id) : undefined
+  const user = id ? await deps.models.User.readById(id) : undefined
   if (!user) throw unauthorized('token_not_valid', { detail: 'User not found', code: 'user_not_found' })
   if (!user.is_active) throw unauthorized('token_not_valid', { detail: 'User is inactive', code: 'user_inactive' })
   return user

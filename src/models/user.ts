@@ -86,6 +86,16 @@ export class User extends BaseModel {
     return r === 'ADMINISTRATOR' || r === 'ADMIN'
   }
 
+  /**
+   * `query().findById(id)`, same SQL, through knex alone: Objection's query-builder machinery costs some
+   * 35 µs of CPU a statement, and the user lookup runs on every authenticated request.
+   */
+  static async readById(id: string): Promise<User | undefined> {
+    const table = this.tableName
+    const row = await this.knex()(table).select(`${table}.*`).where(`${table}.id`, id).first()
+    return row === undefined ? undefined : this.fromDatabaseJson(row)
+  }
+
   static override get relationMappings(): RelationMappings {
     return {
       client: belongsToOne(Client, 'authentication_userprofile.client_id', 'authentication_clients.id'),

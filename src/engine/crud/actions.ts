@@ -141,7 +141,9 @@ async function runList(c: Compiled, state: RequestState, qb: QB, meta: ModelMeta
  * instead of a semi-join driven by the caller's few membership rows (a list's cost would grow with the table).
  */
 async function countRows(qb: QB): Promise<number> {
-  const rows = await qb.clone().clearSelect().clearOrder().clearWithGraph().clear(/^(limit|offset)$/).count('* as count')
+  const counting = qb.clone().clearSelect().clearOrder().clearWithGraph().clear(/^(limit|offset)$/).count('* as count')
+  // Run by knex: a count needs none of Objection's result handling (~35 µs of CPU a statement).
+  const rows: Array<{ count?: unknown }> = await counting.toKnexQuery()
   return Number(rows[0]?.count ?? 0)
 }
 
