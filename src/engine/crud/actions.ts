@@ -52,6 +52,13 @@ async function visibleRow(c: Compiled, state: RequestState, id: string | number,
   return row
 }
 
+/** The id of the first row a query finds. knex runs it: an existence check needs none of Objection's result
+ * handling, which costs some 35 µs of CPU a statement. */
+async function firstId(qb: QB, meta: ModelMeta): Promise<unknown> {
+  const rows: Array<Record<string, unknown>> = await qb.limit(1).toKnexQuery()
+  return rows.length ? (meta.Model as any).fromDatabaseJson(rows[0])[meta.idColumn] : undefined
+}
+
 /** After the row was found visible: may the caller do this to it? (DECISIONS: invisible 404, else 403.) */
 async function requireRowAbility(c: Compiled, state: RequestState, row: any, action = c.policyAction) {
   if (action === 'read') return
@@ -236,13 +243,13 @@ async function parseInput(c: Compiled, state: RequestState, partial: boolean): P
     const qb = scoped(ref.meta, ref.subject, 'read', state).select(`${ref.meta.table}.${ref.meta.idColumn}`)
     if (ref.refBy) applyConditions(qb, ref.refBy, ref.meta, state)
     else qb.where(`${ref.meta.table}.${ref.meta.idColumn}`, hex)
-    const found = await qb.first()
-    if (!found) {
+    const foundId = await firstId(qb, ref.meta)
+    if (foundId === undefined) {
       if (input.refError) throw declaredError(input.refError)
       errors[input.field] = [MSG.noObject(rawValue)]
       continue
     }
-    values[input.column] = found[ref.meta.idColumn]
+    values[input.column] = foundId
   }
   for (const link of links) {
     const rel = link.input.relation!
@@ -276,9 +283,9 @@ async function checkUnique(c: Compiled, state: RequestState, values: Record<stri
       else qb.where(column, v)
     }
     if (selfId !== undefined) qb.whereNot(`${c.meta.table}.${c.meta.idColumn}`, selfId)
-    const hit = await qb.first()
-    if (!hit) continue
-    if (u.existing) return { status: u.existing, id: hit[c.meta.idColumn] }
+    const hitId = await firstId(qb, c.meta)
+    if (hitId === undefined) continue
+    if (u.existing) return { status: u.existing, id: hitId }
     throw uniqueError(u.error, u.fields)
   }
   return null
