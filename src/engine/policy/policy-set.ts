@@ -295,7 +295,7 @@ function toRawRule(r: LoadedRule, user: PolicyUser | null): Record<string, unkno
 const WHOLE = /^\$\{\s*user\.([A-Za-z0-9_]+)\s*\}$/
 const PART = /\$\{\s*user\.([A-Za-z0-9_]+)\s*\}/g
 
-/** `${user.col}` -> the user's value (kept typed, null included, when it is the whole string). */
+/** The memo of one ability in a per-ability store. */
 function memo<V>(store: WeakMap<AppAbility, Map<string, V>>, ability: AppAbility): Map<string, V> {
   let byKey = store.get(ability)
   if (!byKey) {
@@ -305,6 +305,7 @@ function memo<V>(store: WeakMap<AppAbility, Map<string, V>>, ability: AppAbility
   return byKey
 }
 
+/** `${user.col}` -> the user's value (kept typed, null included, when it is the whole string). */
 export function interpolate(value: unknown, user: PolicyUser | null): unknown {
   if (typeof value === 'string') {
     const whole = WHOLE.exec(value)
