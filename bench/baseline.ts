@@ -140,9 +140,9 @@ async function listBots(req: FastifyRequest) {
   const ids = bots.map(b => b.id)
   const areaIds = [...new Set(bots.map(b => b.expertise_area_id).filter(Boolean))]
   const areas = areaIds.length ? await q('select `expertise_areas`.* from `expertise_areas` where `expertise_areas`.`id` in (?) order by `expertise_areas`.`id` asc', [areaIds]) : []
-  const projects = ids.length ? await q('select `authentication_projects_bots`.`bots_id` as `objectiontmpjoin0`, `authentication_projects`.*, ' +
+  const projects = ids.length ? await q('select `authentication_projects_bots`.`bots_id` as `__owner`, `authentication_projects`.*, ' +
     '(select `__r3`.`name` from `authentication_clients` as `__r3` where `__r3`.`id` = `authentication_projects`.`client_id`) as `__o6` ' +
-    'from `authentication_projects` inner join `authentication_projects_bots` on `authentication_projects`.`id` = `authentication_projects_bots`.`projects_id` ' +
+    'from `authentication_projects` inner join `authentication_projects_bots` on `authentication_projects_bots`.`projects_id` = `authentication_projects`.`id` ' +
     `where \`authentication_projects_bots\`.\`bots_id\` in (?)${admin ? '' : ` and (${MEMBER_PROJECT})`} order by \`authentication_projects\`.\`name\` asc, \`authentication_projects\`.\`id\` asc`,
   admin ? [ids] : [ids, user.id]) : []
   const sessions = ids.length ? await q('select `authentication_chatsession`.* from `authentication_chatsession` where `authentication_chatsession`.`agent_id` in (?) ' +
@@ -151,7 +151,7 @@ async function listBots(req: FastifyRequest) {
   return envelope(req, Number(count), page, size, bots.map(b => ({
     id: toUuid(b.id), name: b.name, description: b.description, url_n8n: b.url_n8n,
     expertise_area: areaById.get(b.expertise_area_id) ?? null,
-    projects: projects.filter(p => p.objectiontmpjoin0 === b.id).map(p => ({
+    projects: projects.filter(p => p.__owner === b.id).map(p => ({
       id: toUuid(p.id), name: p.name, client: p.__o6, created_at: toApiDateTime(p.created_at), updated_at: toApiDateTime(p.updated_at),
     })),
     chat_sessions: sessions.filter(s => s.agent_id === b.id).map(s => ({

@@ -13,11 +13,17 @@ const HEX32 = /^[0-9a-f]{32}$/
 export function toHex(input: unknown): string | null {
   if (typeof input !== 'string') return null
   if (input.length > 64) return null
+  if (HEX32.test(input)) return input // storage form already: the common case, on every row read
   // Same steps as CPython: replace('urn:', ''), replace('uuid:', ''), strip('{}'), replace('-', '').
   let s = input.split('urn:').join('').split('uuid:').join('')
   s = s.replace(/^[{}]+/, '').replace(/[{}]+$/, '')
   s = s.replace(/-/g, '').toLowerCase()
   return HEX32.test(s) ? s : null
+}
+
+/** A key to compare in storage form: a uuid spelling becomes 32 hex, anything else stays as it is. */
+export function storageKey<T>(value: T): T | string {
+  return typeof value === 'string' ? toHex(value) ?? value : value
 }
 
 /** True when the value is already in storage form. */
@@ -29,6 +35,10 @@ export function isHex(input: unknown): input is string {
 export function toUuid(hex: string): string {
   const h = toHex(hex)
   if (h === null) throw new TypeError(`not a UUID: ${JSON.stringify(hex)}`)
+  return hyphenate(h)
+}
+
+function hyphenate(h: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
@@ -36,7 +46,7 @@ export function toUuid(hex: string): string {
 export function toUuidOrNull(hex: string | null | undefined): string | null {
   if (hex === null || hex === undefined || hex === '') return null
   const h = toHex(hex)
-  return h === null ? null : toUuid(h)
+  return h === null ? null : hyphenate(h)
 }
 
 /** A new random v4 id in storage form. */

@@ -2,14 +2,14 @@
 // read goes through the policy engine's SQL scope, so a row the caller may not read is never found (404)
 // nor listed.
 import type { Knex } from 'knex'
-import { toHex, toUuid } from '../../db/ids.js'
+import { storageKey, toHex, toUuid } from '../../db/ids.js'
 import { ApiError, validationError } from '../errors.js'
 import { applyConditions } from './conditions.js'
 import type { Compiled, CompiledInput, ManyToMany } from './compile.js'
 import { declaredError, resolveValue, type RequestState } from './context.js'
 import { applyFilters, applyOrderTerms, applyOrdering, applySearch, pageLinks, pageRequest, resolvePage } from './list.js'
 import type { ModelMeta } from './model-meta.js'
-import { printRow, selectOutput } from './output.js'
+import { printRow, readOutput, selectOutput } from './output.js'
 import { MSG, charLength, pyType, textProblem } from './values.js'
 
 type QB = any
@@ -46,8 +46,7 @@ function scoped(meta: ModelMeta, subject: string, action: string, state: Request
 /** The row addressed by the path, if the caller may read it; else 404 with the declared text. */
 async function visibleRow(c: Compiled, state: RequestState, id: string | number, withOutput = false): Promise<any> {
   const qb = scoped(c.meta, c.subject, 'read', state).where(`${c.meta.table}.${c.lookup.column}`, id)
-  if (withOutput) selectOutput(qb, c.output, state)
-  const row = await qb.first()
+  const row = withOutput ? await readOutput(selectOutput(qb, c.output, state).first(), c.output, state) : await qb.first()
   if (!row) throw new ApiError('not_found', { detail: c.notFound })
   return row
 }
@@ -63,8 +62,7 @@ async function requireRowAbility(c: Compiled, state: RequestState, row: any, act
 /** Reads one row by pk (no scope: the caller just wrote it) with the operation's output. */
 async function printById(c: Compiled, state: RequestState, id: unknown): Promise<Record<string, unknown>> {
   const qb = c.meta.Model.query(state.db as Knex).where(`${c.meta.table}.${c.meta.idColumn}`, id as any)
-  selectOutput(qb, c.output, state)
-  const row = await qb.first()
+  const row = await readOutput(selectOutput(qb, c.output, state).first(), c.output, state)
   if (!row) throw new ApiError('not_found', { detail: c.notFound })
   return printRow(row, c.output)
 }
@@ -129,7 +127,7 @@ async function runList(c: Compiled, state: RequestState, qb: QB, meta: ModelMeta
   selectOutput(qb, c.output, state)
   if (c.ordering.allowed.size || c.ordering.defaults.length) applyOrdering(qb, meta, c.ordering, query.ordering)
   else applyOrderTerms(qb, meta, c.order)
-  const rows = await qb
+  const rows = await readOutput<any[]>(qb, c.output, state)
   const results = rows.map((r: any) => printRow(r, c.output))
   if (!page) return { status: c.status, body: results }
   return { status: c.status, body: { count, ...pageLinks(state, pageNo, size, count), results } }
@@ -445,7 +443,7 @@ function idList(c: Compiled, state: RequestState): { raw: unknown[], hex: string
 
 async function linkedIds(state: RequestState, rel: ManyToMany, ownerId: string): Promise<Set<string>> {
   const rows = await (state.db as Knex)(rel.joinTable).whereIn(rel.ownerColumn, spellings(ownerId)).select(rel.relatedColumn)
-  return new Set(rows.map((r: any) => toHex(r[rel.relatedColumn]) ?? r[rel.relatedColumn]))
+  return new Set(rows.map((r: any) => storageKey(r[rel.relatedColumn])))
 }
 
 async function countLinks(state: RequestState, rel: ManyToMany, ownerId: string): Promise<number> {

@@ -3,7 +3,7 @@
 // Syntax: {col: value} | {col: {$eq|$ne|$in|$nin: value}} | {$or: [...]} | {$and: [...]}. Values may be
 // '${...}' templates. Text columns compare ignoring case (as MySQL's _ci collation does); uuid columns
 // accept any UUID spelling.
-import { raw } from 'objection'
+import type { Knex } from 'knex'
 import { toHex } from '../../db/ids.js'
 import { resolveValue, type RequestState } from './context.js'
 import { tableRef, type ModelMeta } from './model-meta.js'
@@ -56,7 +56,8 @@ function normalise(kind: string, v: unknown): unknown {
 function compare(qb: QB, column: string, kind: string, op: string, operand: unknown, state: RequestState) {
   const value0 = resolveValue(operand, state)
   const text = kind === 'string'
-  const lhs = text ? raw('lower(??)', [column]) : column
+  // knex's raw (not Objection's): conditions also apply to plain knex queries (nested relations).
+  const lhs = text ? (state.db as Knex).raw('lower(??)', [column]) : column
   const rhs = (v: unknown) => (text && typeof v === 'string' ? v.toLowerCase() : v)
   if (op === '$in' || op === '$nin') {
     const list = (Array.isArray(value0) ? value0 : [value0]).map(v => resolveValue(v, state)).map(v => normalise(kind, v))

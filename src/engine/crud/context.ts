@@ -9,6 +9,7 @@ import type { ErrorAnswerDecl } from './declaration.js'
 export interface Policies {
   can(user: unknown, action: string, subject: string, field?: string): boolean
   scope<Q>(query: Q, user: unknown, action: string, subject?: string, opts?: { where?: Record<string, unknown> }): Q
+  scopeKnex(builder: Knex.QueryBuilder, knex: Knex, user: unknown, action: string, subject: string): Knex.QueryBuilder
   canOnRow(user: unknown, action: string, subject: string, id: unknown, opts?: { db?: Knex | Knex.Transaction }): Promise<boolean>
   canWith(user: unknown, action: string, subject: string, values: Record<string, unknown>, opts?: { db?: Knex | Knex.Transaction }): Promise<boolean>
 }

@@ -7,11 +7,12 @@ import type { RequestState } from './context.js'
 import type { CrudDeclaration } from './declaration.js'
 import { metaOf, nameOfModel, nextAlias, tableRef, type ModelMeta } from './model-meta.js'
 import type { CompileEnv, OrderTerm } from './output.js'
+import { ToOnePath } from './to-one.js'
 
 type QB = any
 
 /** A dotted path resolved against the relations: `client.name` → relations [client], column name. */
-export interface PathRef { relations: string[], column: string, path: string, target: ModelMeta, chain: ModelMeta[] }
+export interface PathRef { relations: string[], column: string, path: string, target: ModelMeta, chain: ModelMeta[], toOne?: ToOnePath }
 
 export function resolvePath(path: string, meta: ModelMeta, env: CompileEnv, what: string): PathRef | undefined {
   const segments = path.split('.')
@@ -124,29 +125,33 @@ export function compileOrdering(decl: CrudDeclaration, meta: ModelMeta, env: Com
   const ordering = decl.ordering
   const entries: [string, string][] = Array.isArray(ordering) ? ordering.map(p => [p.replace(/\./g, '__'), p]) : Object.entries(ordering ?? {})
   for (const [param, path] of entries) {
-    const ref = resolvePath(path, meta, env, `ordering/${param}`)
-    if (ref) checkToOne(ref, meta, env, `ordering/${param}`)
+    const ref = orderPath(resolvePath(path, meta, env, `ordering/${param}`), meta, env, `ordering/${param}`)
     if (ref) allowed.set(param, ref)
   }
   const defaults: { ref: PathRef, desc: boolean }[] = []
   for (const o of decl.order ?? fallback) {
     const desc = o.startsWith('-')
     const path = desc ? o.slice(1) : o
-    const ref = allowed.get(path) ?? resolvePath(path, meta, env, `order/${o}`)
-    if (ref) checkToOne(ref, meta, env, `order/${o}`)
+    const ref = allowed.get(path) ?? orderPath(resolvePath(path, meta, env, `order/${o}`), meta, env, `order/${o}`)
     if (ref) defaults.push({ ref, desc })
   }
   return { allowed, defaults }
 }
 
-function checkToOne(ref: PathRef, meta: ModelMeta, env: CompileEnv, what: string) {
+/** A path rows can be ordered by (to-one relations only; selected through `toOne`), or undefined with a problem. */
+function orderPath(path: PathRef | undefined, meta: ModelMeta, env: CompileEnv, what: string): PathRef | undefined {
+  if (!path) return undefined
   let m = meta
-  for (const rel of ref.relations) {
+  for (const rel of path.relations) {
     const r = m.relation(rel)!
-    if (!(r as any).isOneToOne()) env.problems.push(`${env.where}/${what}: cannot order by the to-many relation "${rel}"`)
+    if (!(r as any).isOneToOne()) {
+      env.problems.push(`${env.where}/${what}: cannot order by the to-many relation "${rel}"`)
+      return undefined
+    }
     const name = nameOfModel(env.models, r.relatedModelClass)!
     m = metaOf(name, env.models[name])
   }
+  return path.relations.length ? { ...path, toOne: new ToOnePath(path.chain, path.relations, path.column) } : path
 }
 
 /** DRF OrderingFilter: comma list, `-` for descending, unknown names ignored; then the default; then the pk. */
@@ -166,19 +171,11 @@ export function applyOrdering(qb: QB, meta: ModelMeta, spec: OrderingSpec, input
       qb.orderBy(`${tableRef(qb, meta)}.${ref.column}`, desc ? 'desc' : 'asc')
     } else {
       const alias = `__ord${n++}`
-      qb.select(orderSubquery(ref.chain, ref.relations, ref.target, ref.column).as(alias))
+      qb.select(ref.toOne!.selectAs(qb.knex(), tableRef(qb, meta), alias))
       qb.orderBy(alias, desc ? 'desc' : 'asc')
     }
   }
   if (!terms.some(t => t.ref.relations.length === 0 && t.ref.column === meta.idColumn)) qb.orderBy(`${tableRef(qb, meta)}.${meta.idColumn}`, 'asc')
-}
-
-function orderSubquery(chain: ModelMeta[], relations: string[], target: ModelMeta, column: string): QB {
-  const [first, ...rest] = relations
-  const alias = nextAlias()
-  const sub = (chain[0].Model as any).relatedQuery(first).alias(alias)
-  if (rest.length === 0) return sub.select(`${alias}.${column}`)
-  return sub.select(orderSubquery(chain.slice(1), rest, target, column).as('v'))
 }
 
 export function applyOrderTerms(qb: QB, meta: ModelMeta, terms: OrderTerm[]) {

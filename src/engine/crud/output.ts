@@ -1,19 +1,22 @@
 // x-crud `output`: compiled once per operation into (1) what to select — the row, to-one paths as
-// correlated subqueries, nested relations as one batched graph query each — and (2) how to print a row.
-// A list therefore costs a fixed number of queries whatever its length (no N+1).
+// correlated subqueries — (2) the nested relations, loaded after the rows with one knex query each for
+// all of them, and (3) how to print a row. A list therefore costs a fixed number of queries whatever its
+// length (no N+1).
+import type { Knex } from 'knex'
 import { toBool } from './values.js'
-import { toUuidOrNull } from '../../db/ids.js'
+import { storageKey, toUuidOrNull } from '../../db/ids.js'
 import { normalizeDbDate, normalizeDbDateTime, toApiDateTime, toApiUtcPlus0000 } from '../../db/time.js'
 import { mediaPath } from '../../auth/tokens.js'
 import { applyConditions, checkConditions } from './conditions.js'
 import type { RequestState } from './context.js'
 import type { OutputFieldDecl, OutputValueDecl } from './declaration.js'
-import { metaOf, nameOfModel, nextAlias, tableRef, type ColumnKind, type ModelClass, type ModelMeta } from './model-meta.js'
+import { metaOf, nameOfModel, tableRef, type ColumnKind, type ModelClass, type ModelMeta } from './model-meta.js'
+import { ToOnePath } from './to-one.js'
 
 type QB = any
 type Format = 'utc0000' | 'first-word' | 'other-words' | 'email-local' | 'media-path' | 'string'
 
-interface Subselect { alias: string, relations: string[], column: string, chain: ModelMeta[], target: ModelMeta }
+interface Subselect { alias: string, path: ToOnePath }
 
 type Field =
   | { key: string, kind: 'value', get: Getter }
@@ -24,6 +27,7 @@ interface Getter { read: (row: any) => unknown, format?: Format, valueKind: Colu
 export interface Nested {
   relation: string
   many: boolean
+  link: NestedLink
   meta: ModelMeta
   subject: string
   scope?: string
@@ -31,6 +35,12 @@ export interface Nested {
   order: OrderTerm[]
   output: CompiledOutput
 }
+
+/**
+ * How related rows are found from owner rows: owner[ownerKey] = related[relatedKey], or through a join table
+ * (owner[ownerKey] = join[ownerColumn], join[relatedColumn] = related[relatedKey]).
+ */
+export interface NestedLink { ownerKey: string, relatedKey: string, through?: { table: string, ownerColumn: string, relatedColumn: string } }
 
 export interface OrderTerm { column: string, desc: boolean }
 
@@ -104,7 +114,7 @@ function compileGetter(value: OutputValueDecl, meta: ModelMeta, out: CompiledOut
     read = row => row[column]
   } else {
     const alias = `__o${++aliasCounter}`
-    out.subselects.push({ alias, relations: segments, column, chain, target })
+    out.subselects.push({ alias, path: new ToOnePath(chain, segments, column) })
     read = row => row[alias]
   }
   const fallback = spec.fallback !== undefined ? compileGetter(spec.fallback, meta, out, { ...env, where: `${env.where}/fallback` }) : undefined
@@ -124,9 +134,12 @@ function compileNested(value: { relation: string, output: OutputFieldDecl[], ord
   if (!name) { env.problems.push(`${env.where}: the model of relation "${value.relation}" is not in the registry`); return undefined }
   const related = metaOf(name, env.models[name])
   if (value.where) env.problems.push(...checkConditions(value.where, related, `${env.where}.where`))
+  const link = linkOf(relation)
+  if (!link) { env.problems.push(`${env.where}: relation "${value.relation}" must join on one key column`); return undefined }
   return {
     relation: value.relation,
     many: !(relation as any).isOneToOne(),
+    link,
     meta: related,
     subject: name,
     scope: value.scope,
@@ -134,6 +147,18 @@ function compileNested(value: { relation: string, output: OutputFieldDecl[], ord
     order: compileOrder(value.order ?? [], related, env),
     output: compileOutput(value.output, related, env),
   }
+}
+
+function linkOf(relation: any): NestedLink | undefined {
+  const one = (prop: { cols?: string[] } | undefined) => (prop?.cols?.length === 1 ? prop.cols[0] : undefined)
+  const ownerKey = one(relation.ownerProp)
+  const relatedKey = one(relation.relatedProp)
+  if (!ownerKey || !relatedKey) return undefined
+  if (!relation.joinTable) return { ownerKey, relatedKey }
+  const ownerColumn = one(relation.joinTableOwnerProp)
+  const relatedColumn = one(relation.joinTableRelatedProp)
+  if (!ownerColumn || !relatedColumn) return undefined
+  return { ownerKey, relatedKey, through: { table: relation.joinTable, ownerColumn, relatedColumn } }
 }
 
 export function compileOrder(order: string[], meta: ModelMeta, env: CompileEnv): OrderTerm[] {
@@ -150,35 +175,71 @@ export function compileOrder(order: string[], meta: ModelMeta, env: CompileEnv):
 
 // ---- fetching --------------------------------------------------------------------------------------
 
-/** Adds the row, the to-one paths and the nested relations of `out` to a query on out.meta's table. */
+/** Adds the row and the to-one paths of `out` to a query (Objection or knex) on out.meta's table. */
 export function selectOutput(qb: QB, out: CompiledOutput, state: RequestState): QB {
-  qb.select(`${tableRef(qb, out.meta)}.*`)
-  for (const s of out.subselects) qb.select(pathSubquery(s.chain, s.relations, s.target, s.column).as(s.alias))
-  if (out.nested.length) {
-    const modifiers: Record<string, (qb: QB) => void> = {}
-    const expr = `[${out.nested.map((n, i) => graphExpression(n, `m${i}`, modifiers, state)).join(', ')}]`
-    qb.withGraphFetched(expr).modifiers(modifiers)
-  }
+  const table = tableRef(qb, out.meta)
+  qb.select(`${table}.*`)
+  for (const s of out.subselects) qb.select(s.path.selectAs(state.db as Knex, table, s.alias))
   return qb
 }
 
-function pathSubquery(chain: ModelMeta[], relations: string[], target: ModelMeta, column: string): QB {
-  const [first, ...rest] = relations
-  const alias = nextAlias()
-  const sub = (chain[0].Model as any).relatedQuery(first).alias(alias)
-  if (rest.length === 0) return sub.select(`${alias}.${column}`)
-  return sub.select(pathSubquery(chain.slice(1), rest, target, column).as('v'))
+/**
+ * Runs a query that selectOutput prepared (resolving to rows, or to one row or none with `.first()`) and loads
+ * the output's nested relations onto what it read.
+ */
+export async function readOutput<R>(query: PromiseLike<R>, out: CompiledOutput, state: RequestState): Promise<R> {
+  const result: any = await query
+  await attachNested(Array.isArray(result) ? result : result ? [result] : [], out, state)
+  return result
 }
 
-function graphExpression(n: Nested, name: string, modifiers: Record<string, (qb: QB) => void>, state: RequestState): string {
-  modifiers[name] = (qb: QB) => {
-    selectOutput(qb, { ...n.output, nested: [] }, state)
-    if (n.scope) state.policies.scope(qb, state.user, n.scope, n.subject)
-    if (n.where) applyConditions(qb, n.where, n.meta, state)
-    for (const o of n.order) qb.orderBy(`${tableRef(qb, n.meta)}.${o.column}`, o.desc ? 'desc' : 'asc')
+/** Loads the nested relations of `out` onto `rows` (models of out.meta): one query per relation for all rows. */
+async function attachNested(rows: any[], out: CompiledOutput, state: RequestState): Promise<void> {
+  for (const n of out.nested) {
+    const related = await fetchRelated(rows, n, state)
+    if (n.output.nested.length) await attachNested(related, n.output, state)
   }
-  const children = n.output.nested.map((c, i) => graphExpression(c, `${name}_${i}`, modifiers, state))
-  return children.length ? `${n.relation}(${name}).[${children.join(', ')}]` : `${n.relation}(${name})`
+}
+
+const OWNER = '__owner'
+
+async function fetchRelated(rows: any[], n: Nested, state: RequestState): Promise<any[]> {
+  const { ownerKey, relatedKey, through } = n.link
+  const keys = [...new Set(rows.map(r => r[ownerKey]).filter(k => k !== null && k !== undefined))]
+  let related: any[] = []
+  if (keys.length) {
+    const db = state.db as Knex
+    const table = n.meta.table
+    const qb = db(table)
+    if (through) {
+      qb.select(`${through.table}.${through.ownerColumn} as ${OWNER}`)
+        .innerJoin(through.table, `${through.table}.${through.relatedColumn}`, `${table}.${relatedKey}`)
+        .whereIn(`${through.table}.${through.ownerColumn}`, keys)
+    } else {
+      qb.whereIn(`${table}.${relatedKey}`, keys)
+    }
+    selectOutput(qb, n.output, state)
+    if (n.scope) state.policies.scopeKnex(qb, db, state.user, n.scope, n.subject)
+    if (n.where) applyConditions(qb, n.where, n.meta, state, table)
+    for (const o of n.order) qb.orderBy(`${table}.${o.column}`, o.desc ? 'desc' : 'asc')
+    related = await qb
+  }
+  const byOwner = new Map<unknown, any[]>()
+  related = related.map((raw) => {
+    // In storage form: a join table or an old row may spell a uuid with hyphens or in upper case.
+    const owner = storageKey(through ? raw[OWNER] : raw[relatedKey])
+    if (through) delete raw[OWNER]
+    const model = n.meta.Model.fromDatabaseJson(raw)
+    const list = byOwner.get(owner)
+    if (list) list.push(model)
+    else byOwner.set(owner, [model])
+    return model
+  })
+  for (const row of rows) {
+    const mine = byOwner.get(storageKey(row[ownerKey])) ?? []
+    row[n.relation] = n.many ? mine : mine[0] ?? null
+  }
+  return related
 }
 
 // ---- printing --------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@
 // Relations become correlated EXISTS subqueries, never joins, so a list keeps one row per object and
 // stays one query whatever the page size.
 import type { Knex } from 'knex'
+import { dialectOf, type Dialect } from '../../db/connection.js'
+import { sqlFragment, type SqlFragment } from '../../db/fragment.js'
 import { compareValues } from './matcher.js'
 import type { ModelInfo, RelationInfo, Schema } from './schema.js'
 
@@ -236,12 +238,26 @@ export function simplify(p: Pred): Pred {
 
 /** Adds the predicate to a knex (or Objection) builder as one parenthesised group. */
 export function applyPred(builder: any, pred: Pred, knex: Knex): void {
-  const p = simplify(pred)
-  if (p.k === 'const') {
-    if (!p.v) builder.whereRaw('1 = 0')
-    return
-  }
-  builder.where((q: any) => render(q, p, knex))
+  const sql = renderedSql(pred, knex)
+  if (sql) builder.whereRaw(sql.text, sql.bindings)
+}
+
+// Predicates are memoized per ability (policy-set.ts), and a predicate's SQL depends only on the dialect, so
+// each is rendered once: building and compiling its EXISTS subqueries on every request was most of the
+// cost of the SQL compiler in a list. Null: the predicate is constant true (no condition at all).
+const rendered = new WeakMap<Pred, Map<Dialect, SqlFragment | null>>()
+
+function renderedSql(pred: Pred, knex: Knex): SqlFragment | null {
+  let byDialect = rendered.get(pred)
+  if (!byDialect) rendered.set(pred, byDialect = new Map())
+  const dialect = dialectOf(knex)
+  if (!byDialect.has(dialect)) byDialect.set(dialect, renderPred(simplify(pred), knex))
+  return byDialect.get(dialect)!
+}
+
+function renderPred(p: Pred, knex: Knex): SqlFragment | null {
+  if (p.k === 'const') return p.v ? null : { text: '1 = 0', bindings: [] }
+  return sqlFragment(knex.queryBuilder().where((q: any) => render(q, p, knex)), 'select * where ')
 }
 
 // `negated`: the leaf sits under a NOT of this (sub)query. Only there can a NULL comparison change
