@@ -2,6 +2,9 @@
 // in the same run (sequential latency, then autocannon throughput), and a 50 MB upload's effect on the API's RSS.
 // Run: npx tsx bench/proxy.ts [--requests 2000] [--duration 10] [--connections 10] [--delay 0] [--upload-mb 50]
 // The API and the fake n8n run as separate processes (so the API's memory is its own); this process drives load.
+// A third process, the bare relay, forwards the same request with nothing else (no auth, no SQL, no engine):
+// one HTTP server turn and one undici request, the least any proxy does. Its ratio to the direct path is the
+// ceiling of any proxy's ratio on this machine and with this fake.
 // Prints a table; exit code 1 when a goal is missed.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -19,6 +22,10 @@ const arg = (name: string, fallback: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : fallback
 }
 const KEY = 'bench-n8n-key'
+/** `GET /api/kb/get/` as n8n receives it (knowledge-bases §5): what the direct path and the bare relay send. */
+const upstreamGet = (hash: string) => ({
+  path: '/webhook/kb/get/', headers: { key: KEY, 'content-type': 'application/json' }, body: JSON.stringify({ hash_id: hash }),
+})
 const SELF = new URL(import.meta.url).pathname
 // Node flags for the API process, to try V8 settings: e.g. API_NODE_FLAGS='--max-semi-space-size=2 --trace-gc'.
 const API_NODE_FLAGS = (process.env.API_NODE_FLAGS ?? '').split(' ').filter(Boolean)
@@ -65,6 +72,23 @@ async function serveApi(n8nUrl: string, hash: string) {
   announce({ url: base, token: pair.access, pid: process.pid })
 }
 
+async function serveRelay(n8nUrl: string, hash: string) {
+  const { createServer } = await import('node:http')
+  const upstream = new Pool(n8nUrl, { connections: 128 })
+  const request = upstreamGet(hash)
+  const server = createServer((req, res) => {
+    req.resume()
+    upstream.request({ method: 'GET', ...request, reset: false })
+      .then(async (answer) => {
+        res.writeHead(answer.statusCode, { 'content-type': 'application/json' })
+        res.end(Buffer.from(await answer.body.arrayBuffer()))
+      }, () => { res.writeHead(502).end() })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  announce({ url: `http://127.0.0.1:${port}` })
+}
+
 function announce(value: object) {
   process.stdout.write(`${JSON.stringify(value)}\n`)
 }
@@ -89,8 +113,9 @@ const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Ma
 async function main() {
   const fake = await start('fake')
   const api = await start('api', '--n8n', fake.info.url, '--hash', fake.info.hash)
+  const relay = await start('relay', '--n8n', fake.info.url, '--hash', fake.info.hash)
   const hash = fake.info.hash as string
-  const direct = { path: '/webhook/kb/get/', headers: { key: KEY, 'content-type': 'application/json' }, body: JSON.stringify({ hash_id: hash }) }
+  const direct = upstreamGet(hash)
   const proxied = { path: `/api/kb/get/?hash_id=${hash}`, headers: { authorization: `Bearer ${api.info.token}` } }
   const fakePool = new Pool(fake.info.url, { connections: 1 })
   const apiPool = new Pool(api.info.url, { connections: 1 })
@@ -122,8 +147,10 @@ async function main() {
     })
     const directRun = await cannon(fake.info.url, direct)
     const proxyRun = await cannon(api.info.url, proxied)
-    const errors = proxyRun.non2xx + proxyRun.errors + directRun.non2xx + directRun.errors
+    const relayRun = await cannon(relay.info.url, { path: '/', headers: {} })
+    const errors = proxyRun.non2xx + proxyRun.errors + directRun.non2xx + directRun.errors + relayRun.non2xx + relayRun.errors
     const ratio = proxyRun.requests.average / directRun.requests.average
+    const ceiling = relayRun.requests.average / directRun.requests.average
 
     // 3. A 50 MB upload through the proxy while sampling the API process's RSS.
     const uploadMb = arg('upload-mb', 50)
@@ -156,6 +183,9 @@ async function main() {
       ['throughput direct', `${directRun.requests.average.toFixed(0)} req/s`, `${connections} conn, ${duration} s`, ''],
       ['throughput via proxy', `${proxyRun.requests.average.toFixed(0)} req/s`, `p50 ${proxyRun.latency.p50} ms`, ''],
       ['proxy / direct throughput', ratio.toFixed(3), 'goal >= 0.7', ratio >= 0.7 ? 'PASS' : 'FAIL'],
+      ['throughput via bare relay', `${relayRun.requests.average.toFixed(0)} req/s`, 'no auth, no SQL, no engine', ''],
+      ['bare relay / direct (ceiling)', ceiling.toFixed(3), 'the most any proxy can reach here', ''],
+      ['proxy / bare relay', (ratio / ceiling).toFixed(3), 'what the engine costs over a relay', ''],
       ['errors or non-2xx during load', String(errors), 'must be 0', errors === 0 ? 'PASS' : 'FAIL'],
       [`${uploadMb} MB upload via proxy`, `${upload.statusCode} in ${(uploadMs / 1000).toFixed(2)} s`, uploadAnswer.slice(0, 40), upload.statusCode === 200 ? 'PASS' : 'FAIL'],
       ['API RSS before / peak during upload', `${rssBefore.toFixed(1)} / ${rssPeak.toFixed(1)} MB`, '', ''],
@@ -172,12 +202,14 @@ async function main() {
     await fakePool.close()
     await apiPool.close()
     api.child.kill()
+    relay.child.kill()
     fake.child.kill()
   }
 }
 
-const role = process.argv[process.argv.indexOf('--role') + 1]
-if (process.argv.includes('--role') && role === 'fake') await serveFake()
-else if (process.argv.includes('--role') && role === 'api') {
-  await serveApi(process.argv[process.argv.indexOf('--n8n') + 1], process.argv[process.argv.indexOf('--hash') + 1])
-} else await main().catch(err => { console.error(err); process.exit(1) })
+const roleArg = (name: string) => (process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1] : undefined)
+const role = roleArg('role')
+if (role === 'fake') await serveFake()
+else if (role === 'relay') await serveRelay(roleArg('n8n')!, roleArg('hash')!)
+else if (role === 'api') await serveApi(roleArg('n8n')!, roleArg('hash')!)
+else await main().catch(err => { console.error(err); process.exit(1) })
