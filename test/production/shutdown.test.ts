@@ -11,7 +11,7 @@ import { bindModels } from '../../src/models/index.js'
 import { createTestDatabase } from '../helpers/database.js'
 import { startServer } from '../helpers/server.js'
 import { createSeeder, SEED_PASSWORD } from '../helpers/seed.js'
-import { bearer, jsonPost, multipartBody, pngBytes, rawRequest, sleep, timedFetch } from './support.js'
+import { bearer, jsonPost, multipartBody, pngBytes, rawRequest, sleep, timedFetch, waitUntil } from './support.js'
 
 const SECRET = 'shutdown-test-secret-key-0123456789'
 
@@ -58,7 +58,12 @@ t.test('SIGTERM with requests in flight', async t => {
 
   const signalledAt = Date.now()
   server.process.kill('SIGTERM')
-  await sleep(300)
+  // A loaded machine may take a while to run the handler: wait for it rather than for a fixed time, then
+  // allow app.close() the few ticks it takes to stop listening.
+  t.not(await waitUntil(async () => /shutting down/.test(server.output()), 10_000, 20), null, 'the signal is handled')
+  const port = Number(new URL(server.url).port)
+  const refusedAfter = await waitUntil(async () => (await tcpConnectOutcome(port)) === 'ECONNREFUSED', 3000, 20)
+  t.not(refusedAfter, null, `the server stops listening once the signal is handled (${refusedAfter} ms after the log line)`)
 
   const late = await fetch(`${server.url}/api/health/`, { signal: AbortSignal.timeout(5000) }).then(r => `answered ${r.status}`, (e: Error) => String((e.cause as { code?: string })?.code ?? e.message))
   t.equal(late, 'ECONNREFUSED', 'a new connection after SIGTERM is refused')
@@ -86,3 +91,12 @@ t.test('SIGTERM with requests in flight', async t => {
   t.match(server.output(), /shutting down/, 'the shutdown is logged')
   t.notMatch(server.output(), /"level":(50|60)/, 'no error logged during the drain')
 })
+
+/** 'connected' (the socket is closed again at once) or the connect error's code. */
+function tcpConnectOutcome(port: number): Promise<string> {
+  return new Promise(resolve => {
+    const socket = connect(port, '127.0.0.1')
+    socket.once('connect', () => { socket.destroy(); resolve('connected') })
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message))
+  })
+}
