@@ -59,9 +59,13 @@ export function mailerFor(config: Pick<Config, 'smtp'>): Mailer {
 // ── Work that runs after the reply (DECISIONS 3: the forgot-password mail goes out after the answer) ──
 
 const pending = new Set<Promise<void>>()
+// The work waits a moment after the reply is handed to the kernel: started at once, its CPU competes with the
+// delivery of that reply on a busy machine, and a known address's answer arrived measurably later (a 1.0-1.6 ms
+// median gap in 2 of 4 runs with two cores kept busy; within 0.2 ms in 5 of 5 with the wait).
+const DELIVERY_GRACE_MS = 10
 
 /**
- * Runs `task` once the reply has been handed to the client (or right away if it already has). Errors are
+ * Runs `task` shortly after the reply has been handed to the client (or right away if it already has). Errors are
  * logged by `onError`, never thrown: nobody is waiting for the result any more.
  */
 export function afterReply(raw: NodeJS.EventEmitter & { writableFinished?: boolean }, task: () => Promise<void>, onError: (err: unknown) => void): void {
@@ -70,6 +74,7 @@ export function afterReply(raw: NodeJS.EventEmitter & { writableFinished?: boole
     if (started) return
     started = true
     const run = (async () => {
+      await new Promise(resolve => setTimeout(resolve, DELIVERY_GRACE_MS))
       try { await task() } catch (err) { onError(err) }
     })()
     pending.add(run)
