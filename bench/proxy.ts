@@ -17,10 +17,8 @@ import autocannon from 'autocannon'
 import { Pool } from 'undici'
 import { rssMb } from './processes.js'
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i > 0 ? Number(process.argv[i + 1]) : fallback
-}
+const textArg = (name: string) => (process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1] : undefined)
+const arg = (name: string, fallback: number) => Number(textArg(name) ?? fallback)
 const KEY = 'bench-n8n-key'
 /** `GET /api/kb/get/` as n8n receives it (knowledge-bases §5): what the direct path and the bare relay send. */
 const upstreamGet = (hash: string) => ({
@@ -207,9 +205,8 @@ async function main() {
   }
 }
 
-const roleArg = (name: string) => (process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1] : undefined)
-const role = roleArg('role')
+const role = textArg('role')
 if (role === 'fake') await serveFake()
-else if (role === 'relay') await serveRelay(roleArg('n8n')!, roleArg('hash')!)
-else if (role === 'api') await serveApi(roleArg('n8n')!, roleArg('hash')!)
+else if (role === 'relay') await serveRelay(textArg('n8n')!, textArg('hash')!)
+else if (role === 'api') await serveApi(textArg('n8n')!, textArg('hash')!)
 else await main().catch(err => { console.error(err); process.exit(1) })

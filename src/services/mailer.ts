@@ -1,4 +1,5 @@
 // Outgoing mail over SMTP (nodemailer) from config.smtp, plus the bookkeeping of work done after a reply.
+import { setTimeout as sleep } from 'node:timers/promises'
 import nodemailer, { type Transporter } from 'nodemailer'
 import type { Config } from '../config.js'
 import type { RenderedMail } from './mail-templates.js'
@@ -74,7 +75,7 @@ export function afterReply(raw: NodeJS.EventEmitter & { writableFinished?: boole
     if (started) return
     started = true
     const run = (async () => {
-      await new Promise(resolve => setTimeout(resolve, DELIVERY_GRACE_MS))
+      await sleep(DELIVERY_GRACE_MS)
       try { await task() } catch (err) { onError(err) }
     })()
     pending.add(run)

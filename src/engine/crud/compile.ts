@@ -6,7 +6,7 @@ import type { RouteEntry } from '../route-table.js'
 import { checkConditions } from './conditions.js'
 import { DeclarationError, parseDeclaration, type CrudDeclaration, type ErrorAnswerDecl } from './declaration.js'
 import { compileOrdering, resolvePath, type FilterSpec, type OrderingSpec, type PathRef } from './list.js'
-import { metaOf, nameOfModel, type ColumnKind, type ModelClass, type ModelMeta } from './model-meta.js'
+import { metaOf, nameOfModel, relationKeys, type ColumnKind, type ModelClass, type ModelMeta } from './model-meta.js'
 import { compileOrder, compileOutput, type CompileEnv, type CompiledOutput, type OrderTerm } from './output.js'
 
 export interface ManyToMany {
@@ -187,8 +187,10 @@ export function compile(route: RouteEntry, models: Record<string, ModelClass>): 
   for (const name of decl.cascade ?? []) {
     const raw = meta.relation(name) as any
     if (!raw) { problems.push(`/cascade: ${meta.name} has no relation "${name}"`); continue }
-    if (raw.joinTable) cascade.push({ table: raw.joinTable, column: raw.joinTableOwnerProp.cols[0], ownerKey: raw.ownerProp.cols[0] })
-    else if (!raw.isOneToOne() || raw.constructor.name === 'HasOneRelation') cascade.push({ table: raw.relatedModelClass.tableName, column: raw.relatedProp.cols[0], ownerKey: raw.ownerProp.cols[0] })
+    const keys = relationKeys(raw)
+    if (!keys) problems.push(`/cascade: "${name}" must join on one key column`)
+    else if (keys.through) cascade.push({ table: keys.through.table, column: keys.through.ownerColumn, ownerKey: keys.ownerKey })
+    else if (!raw.isOneToOne() || raw.constructor.name === 'HasOneRelation') cascade.push({ table: raw.relatedModelClass.tableName, column: keys.relatedKey, ownerKey: keys.ownerKey })
     else problems.push(`/cascade: "${name}" points at a parent row; only to-many relations can be emptied`)
   }
   if (deletePlan && cascade.length) problems.push('/cascade: the delete plan already decides what goes; give one or the other')
@@ -205,14 +207,8 @@ export function compile(route: RouteEntry, models: Record<string, ModelClass>): 
 }
 
 function manyToMany(name: string, raw: Relation, related: ModelMeta, subject: string): ManyToMany | undefined {
-  const r = raw as any
-  if (!r.joinTable) return undefined
-  return {
-    name, related, subject,
-    joinTable: r.joinTable,
-    ownerColumn: r.joinTableOwnerProp.cols[0],
-    relatedColumn: r.joinTableRelatedProp.cols[0],
-    ownerKey: r.ownerProp.cols[0],
-    relatedKey: r.relatedProp.cols[0],
-  }
+  const keys = relationKeys(raw)
+  if (!keys?.through) return undefined
+  const { ownerKey, relatedKey, through } = keys
+  return { name, related, subject, joinTable: through.table, ownerColumn: through.ownerColumn, relatedColumn: through.relatedColumn, ownerKey, relatedKey }
 }

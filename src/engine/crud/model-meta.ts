@@ -62,6 +62,26 @@ export function tableRef(qb: any, meta: { table: string }): string {
   return typeof qb?.tableRefFor === 'function' ? qb.tableRefFor(meta.table) : meta.table
 }
 
+/**
+ * A relation's key columns when each side joins on one column: owner[ownerKey] = related[relatedKey], or through
+ * a join table (owner[ownerKey] = join[ownerColumn], join[relatedColumn] = related[relatedKey]). Undefined for a
+ * composite key, which the engine does not follow.
+ */
+export interface RelationKeys { ownerKey: string, relatedKey: string, through?: { table: string, ownerColumn: string, relatedColumn: string } }
+
+export function relationKeys(relation: Relation | undefined): RelationKeys | undefined {
+  const r = relation as any
+  const one = (prop: { cols?: string[] } | undefined) => (prop?.cols?.length === 1 ? prop.cols[0] : undefined)
+  const ownerKey = one(r?.ownerProp)
+  const relatedKey = one(r?.relatedProp)
+  if (!ownerKey || !relatedKey) return undefined
+  if (!r.joinTable) return { ownerKey, relatedKey }
+  const ownerColumn = one(r.joinTableOwnerProp)
+  const relatedColumn = one(r.joinTableRelatedProp)
+  if (!ownerColumn || !relatedColumn) return undefined
+  return { ownerKey, relatedKey, through: { table: r.joinTable, ownerColumn, relatedColumn } }
+}
+
 let aliasSeq = 0
 /** A fresh table alias for a correlated subquery (so a table joined to itself stays unambiguous). */
 export function nextAlias(): string {

@@ -10,7 +10,7 @@ import { mediaPath } from '../../auth/tokens.js'
 import { applyConditions, checkConditions } from './conditions.js'
 import type { RequestState } from './context.js'
 import type { OutputFieldDecl, OutputValueDecl } from './declaration.js'
-import { metaOf, nameOfModel, tableRef, type ColumnKind, type ModelClass, type ModelMeta } from './model-meta.js'
+import { metaOf, nameOfModel, relationKeys, tableRef, type ColumnKind, type ModelClass, type ModelMeta, type RelationKeys } from './model-meta.js'
 import { ToOnePath } from './to-one.js'
 
 type QB = any
@@ -27,7 +27,7 @@ interface Getter { read: (row: any) => unknown, format?: Format, valueKind: Colu
 export interface Nested {
   relation: string
   many: boolean
-  link: NestedLink
+  link: RelationKeys
   meta: ModelMeta
   subject: string
   scope?: string
@@ -35,12 +35,6 @@ export interface Nested {
   order: OrderTerm[]
   output: CompiledOutput
 }
-
-/**
- * How related rows are found from owner rows: owner[ownerKey] = related[relatedKey], or through a join table
- * (owner[ownerKey] = join[ownerColumn], join[relatedColumn] = related[relatedKey]).
- */
-export interface NestedLink { ownerKey: string, relatedKey: string, through?: { table: string, ownerColumn: string, relatedColumn: string } }
 
 export interface OrderTerm { column: string, desc: boolean }
 
@@ -134,7 +128,7 @@ function compileNested(value: { relation: string, output: OutputFieldDecl[], ord
   if (!name) { env.problems.push(`${env.where}: the model of relation "${value.relation}" is not in the registry`); return undefined }
   const related = metaOf(name, env.models[name])
   if (value.where) env.problems.push(...checkConditions(value.where, related, `${env.where}.where`))
-  const link = linkOf(relation)
+  const link = relationKeys(relation)
   if (!link) { env.problems.push(`${env.where}: relation "${value.relation}" must join on one key column`); return undefined }
   return {
     relation: value.relation,
@@ -147,18 +141,6 @@ function compileNested(value: { relation: string, output: OutputFieldDecl[], ord
     order: compileOrder(value.order ?? [], related, env),
     output: compileOutput(value.output, related, env),
   }
-}
-
-function linkOf(relation: any): NestedLink | undefined {
-  const one = (prop: { cols?: string[] } | undefined) => (prop?.cols?.length === 1 ? prop.cols[0] : undefined)
-  const ownerKey = one(relation.ownerProp)
-  const relatedKey = one(relation.relatedProp)
-  if (!ownerKey || !relatedKey) return undefined
-  if (!relation.joinTable) return { ownerKey, relatedKey }
-  const ownerColumn = one(relation.joinTableOwnerProp)
-  const relatedColumn = one(relation.joinTableRelatedProp)
-  if (!ownerColumn || !relatedColumn) return undefined
-  return { ownerKey, relatedKey, through: { table: relation.joinTable, ownerColumn, relatedColumn } }
 }
 
 export function compileOrder(order: string[], meta: ModelMeta, env: CompileEnv): OrderTerm[] {

@@ -5,7 +5,7 @@
 import type { Knex } from 'knex'
 import { dialectOf } from '../../db/connection.js'
 import { sqlFragment } from '../../db/fragment.js'
-import { nextAlias, type ModelMeta } from './model-meta.js'
+import { nextAlias, relationKeys, type ModelMeta } from './model-meta.js'
 
 interface Hop { table: string, alias: string, ownerColumn: string, relatedColumn: string }
 
@@ -16,13 +16,12 @@ export class ToOnePath {
   constructor(chain: ModelMeta[], relations: string[], private readonly column: string) {
     this.hops = relations.map((name, i) => {
       const relation = chain[i].relation(name) as any
-      const owner: string[] = relation?.ownerProp?.cols ?? []
-      const related: string[] = relation?.relatedProp?.cols ?? []
+      const keys = relationKeys(relation)
       // Of the to-one relations, the model helpers make only belongs-to-one and has-one (one key each, no join table).
-      if (!relation?.isOneToOne() || relation.joinTable || owner.length !== 1 || related.length !== 1) {
+      if (!relation?.isOneToOne() || !keys || keys.through) {
         throw new Error(`${chain[i].name}.${name}: a path must follow to-one relations on one key column`)
       }
-      return { table: relation.relatedModelClass.getTableName(), alias: nextAlias(), ownerColumn: owner[0], relatedColumn: related[0] }
+      return { table: relation.relatedModelClass.getTableName(), alias: nextAlias(), ownerColumn: keys.ownerKey, relatedColumn: keys.relatedKey }
     })
   }
 
